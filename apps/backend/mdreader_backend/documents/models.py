@@ -1,0 +1,60 @@
+"""Documents, their Yjs state, and sync-service presence."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mdreader_backend.database import Base, StringList, TimestampMixin, new_id, utcnow
+
+
+class Document(TimestampMixin, Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_workspace_folder", "workspace_id", "folder_id"),
+        Index("ix_documents_workspace_starred", "workspace_id", "is_starred"),
+        CheckConstraint("content_type IN ('markdown','html')", name="content_type"),
+        CheckConstraint("storage_mode IN ('LocalOnly','HybridSync','CloudOnly')", name="storage_mode"),
+        CheckConstraint("access_model IN ('inherited','restricted')", name="access_model"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), index=True)
+    content: Mapped[str] = mapped_column(Text, default="")
+    content_type: Mapped[str] = mapped_column(String(20), default="markdown")
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    folder_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("folders.id", ondelete="SET NULL"), index=True
+    )
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tags: Mapped[list[str]] = mapped_column(StringList, default=list)
+    is_public: Mapped[bool] = mapped_column(default=False, index=True)
+    is_template: Mapped[bool] = mapped_column(default=False, index=True)
+    is_starred: Mapped[bool] = mapped_column(default=False)
+    storage_mode: Mapped[str] = mapped_column(String(20), default="HybridSync")
+    access_model: Mapped[str] = mapped_column(String(20), default="inherited")
+    version: Mapped[int] = mapped_column(default=1)
+    yjs_version: Mapped[int] = mapped_column(default=0)
+    yjs_state: Mapped[bytes | None] = mapped_column(LargeBinary)
+    word_count: Mapped[int] = mapped_column(default=0)
+    is_deleted: Mapped[bool] = mapped_column(default=False, index=True)
+
+
+class LivePresence(Base):
+    """Open sync connections per (document, sync instance), kept fresh by the sync service's heartbeat.
+
+    The backend reads it to answer "does this document have live collaborators?" (Decision 16).
+    """
+
+    __tablename__ = "live_presence"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    connections: Mapped[int] = mapped_column(default=0)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)

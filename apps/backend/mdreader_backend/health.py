@@ -1,0 +1,34 @@
+"""Health and root endpoints (no auth): for load balancers, the client's HEAD /api/v1/health, humans."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from mdreader_backend import __version__
+
+router = APIRouter(tags=["health"])
+
+
+@router.api_route("/health", methods=["GET", "HEAD"])
+@router.api_route("/api/v1/health", methods=["GET", "HEAD"])
+async def health(request: Request) -> JSONResponse:
+    try:
+        async with request.app.state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse(status_code=503, content={"status": "unhealthy", "database": "down"})
+    return JSONResponse(
+        {
+            "status": "healthy",
+            "version": __version__,
+            "environment": request.app.state.settings.environment,
+            "database": "up",
+        }
+    )
+
+
+@router.get("/")
+async def root() -> dict[str, str]:
+    return {"message": f"Welcome to MDReader API v2 v{__version__}", "docs": "/docs", "health": "/health"}

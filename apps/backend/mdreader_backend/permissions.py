@@ -1,0 +1,100 @@
+"""The permission model, implemented once: REST routes and the sync service both call these functions.
+
+A user's role on a document is the higher of their workspace role and their document share role
+(Decision 12). Viewers and commenters are read-only everywhere. A public workspace or document gives any
+authenticated user the viewer role. Restricted documents ignore workspace roles (the creator is owner).
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import IntEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mdreader_backend.documents.models import Document
+from mdreader_backend.sharing.models import DocumentShare
+from mdreader_backend.workspaces.models import Workspace, WorkspaceMember
+
+
+class Role(IntEnum):
+    """Ordered roles: comparisons mean "at least"."""
+
+    VIEWER = 1
+    COMMENTER = 2
+    EDITOR = 3
+    ADMIN = 4
+    OWNER = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, label: str) -> Role:
+        return cls[label.upper()]
+
+    @property
+    def can_write(self) -> bool:
+        return self >= Role.EDITOR
+
+
+WORKSPACE_ROLES = (Role.OWNER, Role.ADMIN, Role.EDITOR, Role.VIEWER)
+SHARE_ROLES = (Role.OWNER, Role.ADMIN, Role.EDITOR, Role.COMMENTER, Role.VIEWER)
+
+
+def higher(*roles: Role | None) -> Role | None:
+    present = [role for role in roles if role is not None]
+    return max(present) if present else None
+
+
+async def workspace_membership_role(
+    session: AsyncSession, workspace_id: uuid.UUID, user_id: uuid.UUID
+) -> Role | None:
+    """The role from an active membership row, ignoring public access."""
+    row = await session.scalar(
+        select(WorkspaceMember.role).where(
+            WorkspaceMember.workspace_id == workspace_id,
+            WorkspaceMember.user_id == user_id,
+            WorkspaceMember.status == "active",
+        )
+    )
+    return Role.parse(row) if row else None
+
+
+async def workspace_role(session: AsyncSession, workspace: Workspace, user_id: uuid.UUID) -> Role | None:
+    """Effective role on a workspace: membership, or viewer on a public workspace."""
+    if workspace.is_deleted:
+        return None
+    member = await workspace_membership_role(session, workspace.id, user_id)
+    public = Role.VIEWER if workspace.is_public else None
+    return higher(member, public)
+
+
+async def document_share_role(
+    session: AsyncSession, document_id: uuid.UUID, user_id: uuid.UUID
+) -> Role | None:
+    row = await session.scalar(
+        select(DocumentShare.role).where(
+            DocumentShare.document_id == document_id,
+            DocumentShare.principal_type == "user",
+            DocumentShare.principal_id == user_id,
+            DocumentShare.status == "active",
+        )
+    )
+    return Role.parse(row) if row else None
+
+
+async def document_role(session: AsyncSession, document: Document, user_id: uuid.UUID) -> Role | None:
+    """Effective role on a document: max(workspace role, share role), per its access model."""
+    if document.is_deleted:
+        return None
+    share = await document_share_role(session, document.id, user_id)
+    public = Role.VIEWER if document.is_public else None
+    if document.access_model == "restricted":
+        creator = Role.OWNER if document.created_by_id == user_id else None
+        return higher(creator, share, public)
+    workspace = await session.get(Workspace, document.workspace_id)
+    inherited = await workspace_role(session, workspace, user_id) if workspace else None
+    return higher(inherited, share, public)

@@ -1,0 +1,62 @@
+"""Wire types shared by every domain's schemas."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+
+
+def _to_naive_utc(value: datetime) -> datetime:
+    """Accept naive (taken as UTC) and offset-aware input; store naive UTC (Decision 14)."""
+    if value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _iso_microseconds(value: datetime) -> str:
+    """The client's format: naive ISO-8601, always with microseconds, no offset."""
+    return _to_naive_utc(value).isoformat(timespec="microseconds")
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_to_naive_utc),
+    PlainSerializer(_iso_microseconds, return_type=str, when_used="json"),
+]
+
+
+def decode_base64(value: str) -> bytes:
+    """Strict standard base64 (what the client's btoa produces); raises ValueError with a reason."""
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"not valid base64: {exc}") from None
+
+
+def encode_base64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode("ascii") if data is not None else None
+
+
+class ApiModel(BaseModel):
+    """Request bodies: unknown fields are ignored (the client sends extra ones, e.g. is_expanded)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Detail(BaseModel):
+    """The error body of every 4xx/5xx: {"detail": "<reason>"}."""
+
+    detail: str
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for routes whose errors carry a {"detail": ...} body."""
+    return {code: {"model": Detail} for code in status_codes}
