@@ -123,3 +123,38 @@ async def bob(client: httpx.AsyncClient) -> Account:
 
 def random_id() -> str:
     return str(uuid.uuid4())
+
+
+async def create_workspace(
+    client: httpx.AsyncClient, account: Account, name: str | None = None
+) -> dict[str, Any]:
+    name = name or f"Workspace {next(_counter)}"
+    response = await client.post("/api/v1/workspaces", json={"name": name}, headers=account.headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def create_document(
+    client: httpx.AsyncClient, account: Account, workspace_id: str, **fields: Any
+) -> dict[str, Any]:
+    payload = {"title": f"Document {next(_counter)}", **fields}
+    response = await client.post(
+        "/api/v1/documents", params={"workspace_id": workspace_id}, json=payload, headers=account.headers
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def add_workspace_member(
+    client: httpx.AsyncClient, owner: Account, workspace_id: str, member: Account, role: str
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/v1/workspaces/{workspace_id}/members",
+        json={"user_id": member.id, "role": role},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body

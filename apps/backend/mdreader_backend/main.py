@@ -10,15 +10,31 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from mdreader_backend import __version__, health
+from mdreader_backend.audit.router import router as audit_router
 from mdreader_backend.auth.router import router as auth_router
 from mdreader_backend.database import create_engine, make_sessionmaker
+from mdreader_backend.documents.router import router as documents_router
 from mdreader_backend.email import make_email_sender
 from mdreader_backend.errors import install_error_handlers
+from mdreader_backend.folders.router import router as folders_router
 from mdreader_backend.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from mdreader_backend.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from mdreader_backend.settings import Settings, get_settings
+from mdreader_backend.sharing.router import router as sharing_router
+from mdreader_backend.snapshots.router import router as snapshots_router
+from mdreader_backend.workspaces.router import router as workspaces_router
 
-ROUTERS = [health.router, auth_router]
+# Order matters only within a router (static paths such as /documents/shared-with-me before /{id}).
+ROUTERS = [
+    health.router,
+    auth_router,
+    workspaces_router,
+    documents_router,
+    folders_router,
+    sharing_router,
+    snapshots_router,
+    audit_router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mdreader_backend.documents.models import Document
+from mdreader_backend.errors import ApiError
 from mdreader_backend.sharing.models import DocumentShare
 from mdreader_backend.workspaces.models import Workspace, WorkspaceMember
 
@@ -98,3 +99,48 @@ async def document_role(session: AsyncSession, document: Document, user_id: uuid
     workspace = await session.get(Workspace, document.workspace_id)
     inherited = await workspace_role(session, workspace, user_id) if workspace else None
     return higher(inherited, share, public)
+
+
+async def require_document_role(
+    session: AsyncSession,
+    document_id: uuid.UUID,
+    user_id: uuid.UUID,
+    minimum: Role,
+    *,
+    denied: str | None = None,
+) -> tuple[Document, Role]:
+    """Loads a live document and checks the caller has at least `minimum` on it.
+
+    404 "Document not found" for a missing or deleted document (Decision 4); 403 with `denied`, or the
+    original's "Forbidden: ..." wording, when the role is missing or too low.
+    """
+    document = await session.get(Document, document_id)
+    if document is None or document.is_deleted:
+        raise ApiError(404, "Document not found")
+    role = await document_role(session, document, user_id)
+    if role is None:
+        raise ApiError(403, denied or "Forbidden: No access to this document")
+    if role < minimum:
+        raise ApiError(403, denied or f"Forbidden: Requires {minimum.label} role (you have: {role.label})")
+    return document, role
+
+
+async def require_workspace_role(
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    minimum: Role,
+    *,
+    not_found: str = "Workspace not found",
+    denied: str | None = None,
+) -> tuple[Workspace, Role]:
+    """Loads a live workspace and checks the caller's effective role on it (membership or public)."""
+    workspace = await session.get(Workspace, workspace_id)
+    if workspace is None or workspace.is_deleted:
+        raise ApiError(404, not_found)
+    role = await workspace_role(session, workspace, user_id)
+    if role is None:
+        raise ApiError(403, denied or "Forbidden: Not a workspace member")
+    if role < minimum:
+        raise ApiError(403, denied or f"Forbidden: Requires {minimum.label} role")
+    return workspace, role

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, model_validator
+from pydantic_core import PydanticCustomError
 
 
 def _to_naive_utc(value: datetime) -> datetime:
@@ -45,6 +46,24 @@ class ApiModel(BaseModel):
     """Request bodies: unknown fields are ignored (the client sends extra ones, e.g. is_expanded)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class PatchModel(ApiModel):
+    """Partial updates: a field may be omitted, but the ones listed in `not_null` may not be null
+    (the original stored an explicit null and answered 500)."""
+
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _reject_nulls(self) -> PatchModel:
+        nulls = [
+            name for name in self.not_null if name in self.model_fields_set and getattr(self, name) is None
+        ]
+        if nulls:
+            raise PydanticCustomError(
+                "not_null", "{fields} may be omitted but not null", {"fields": ", ".join(nulls)}
+            )
+        return self
 
 
 class ResponseModel(BaseModel):
