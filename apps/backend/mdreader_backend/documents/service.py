@@ -194,7 +194,8 @@ def _has_any_tag(session: AsyncSession, tags: list[str]) -> ColumnElement[bool]:
     """Tag filter (OR): array overlap on PostgreSQL, json_each on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
         as_array = type_coerce(Document.tags, ARRAY(String(50)))
-        return as_array.overlap(cast(tags, ARRAY(String(50))))
+        overlaps: ColumnElement[bool] = as_array.overlap(cast(tags, ARRAY(String(50))))
+        return overlaps
     tag_values = func.json_each(Document.tags).table_valued("value")
     return exists(select(1).select_from(tag_values).where(tag_values.c.value.in_(tags)))
 
