@@ -9,6 +9,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("mdreader_backend")
@@ -37,6 +38,8 @@ def _json_safe(value: Any) -> Any:
         return [_json_safe(item) for item in value]
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
+    if isinstance(value, str):  # lone surrogates would make the JSON response itself fail to encode
+        return value.encode("utf-8", errors="replace").decode("utf-8")
     if isinstance(value, BaseException):
         return str(value)
     return value
@@ -57,6 +60,26 @@ async def _http_handler(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    """The PostgreSQL SQLSTATE behind a driver error (asyncpg keeps it on the wrapped cause)."""
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """SQLSTATE class 22 ("data exception", e.g. a NUL in a query parameter) is bad client input: 422."""
+    assert isinstance(exc, DBAPIError)
+    if _sqlstate(exc).startswith("22"):
+        logger.info("database refused a value: %s", exc.orig)
+        return JSONResponse(
+            status_code=422, content={"detail": "Invalid input: a value the database can't store"}
+        )
+    return await _unhandled_handler(request, exc)
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(status_code=500, content={"detail": "Internal server error"})
@@ -65,4 +88,5 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(Exception, _unhandled_handler)

@@ -11,8 +11,6 @@ from mdreader_backend import __version__
 router = APIRouter(tags=["health"])
 
 
-@router.api_route("/health", methods=["GET", "HEAD"])
-@router.api_route("/api/v1/health", methods=["GET", "HEAD"])
 async def health(request: Request) -> JSONResponse:
     try:
         async with request.app.state.engine.connect() as connection:
@@ -27,6 +25,12 @@ async def health(request: Request) -> JSONResponse:
             "database": "up",
         }
     )
+
+
+# /health for load balancers, /api/v1/health for the client's HEAD probe; HEAD shares GET's handler.
+for path in ("/health", "/api/v1/health"):
+    router.add_api_route(path, health, methods=["GET"])
+    router.add_api_route(path, health, methods=["HEAD"], include_in_schema=False)
 
 
 @router.get("/")

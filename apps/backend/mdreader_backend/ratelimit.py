@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
-from redis.asyncio import Redis
+
+if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set (cold-start cost)
+    from redis.asyncio import Redis
 
 from mdreader_backend.errors import ApiError
 

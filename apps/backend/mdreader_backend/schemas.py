@@ -14,7 +14,10 @@ from pydantic_core import PydanticCustomError
 def _to_naive_utc(value: datetime) -> datetime:
     """Accept naive (taken as UTC) and offset-aware input; store naive UTC (Decision 14)."""
     if value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError("datetime out of range") from None
     return value
 
 
@@ -42,10 +45,38 @@ def encode_base64(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode("ascii") if data is not None else None
 
 
+def unsafe_text_reason(value: object) -> str | None:
+    """Why a request value can't be stored as text, if it can't: PostgreSQL text holds no NUL, and UTF-8
+    can't encode the lone surrogates that JSON escapes (\\ud800) let through."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "text must not contain NUL characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text must be valid UTF-8"
+        return None
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        reason = unsafe_text_reason(item)
+        if reason:
+            return reason
+    return None
+
+
 class ApiModel(BaseModel):
-    """Request bodies: unknown fields are ignored (the client sends extra ones, e.g. is_expanded)."""
+    """Request bodies: unknown fields are ignored (the client sends extra ones, e.g. is_expanded), and
+    text that no database could store is refused with a 422 up front."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text_only(cls, data: Any) -> Any:
+        reason = unsafe_text_reason(data)
+        if reason:
+            raise PydanticCustomError("unsafe_text", reason)
+        return data
 
 
 class PatchModel(ApiModel):
