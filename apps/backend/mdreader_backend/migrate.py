@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 
@@ -21,7 +20,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
 
-
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
-    """For callers inside an event loop (env.py runs its own loop, so it needs a thread)."""
-    await anyio.to_thread.run_sync(upgrade, database_url, revision)
