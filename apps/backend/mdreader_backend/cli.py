@@ -33,3 +33,7 @@ def main(argv: list[str] | None = None) -> None:
             port=args.port or settings.port,
             log_level=settings.log_level.lower(),
         )
+
+
+if __name__ == "__main__":
+    main()

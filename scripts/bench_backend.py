@@ -1,0 +1,202 @@
+"""Backend benchmark: GET and PATCH /api/v1/documents/{id} under uvicorn on a throwaway PostgreSQL.
+
+Prints requests/s and latency percentiles at 50 concurrent clients (closed loop), latency at a fixed
+200 requests/s (open loop), and the import time of the Lambda handler module in fresh processes.
+
+    .venv/bin/python scripts/bench_backend.py [--seconds 10] [--concurrency 50] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port, postgres_server  # noqa: E402
+
+SECRET = secrets.token_urlsafe(48)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+def report(label: str, latencies: list[float], errors: int, elapsed: float) -> None:
+    print(
+        f"{label:<34} {len(latencies) / elapsed:8.1f} req/s   p50 {percentile(latencies, 0.50):6.2f} ms   "
+        f"p99 {percentile(latencies, 0.99):6.2f} ms   max {max(latencies) * 1000:7.2f} ms   errors {errors}"
+    )
+
+
+async def closed_loop(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    body: dict[str, object] | None,
+    *,
+    concurrency: int,
+    seconds: float,
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(index: int) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            payload = None if body is None else {**body, "content": f"edit {index} {started}"}
+            response = await client.request(method, url, json=payload)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code >= 400
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return latencies, errors, time.perf_counter() - started
+
+
+async def open_loop(
+    client: httpx.AsyncClient, url: str, *, rate: float, seconds: float
+) -> tuple[list[float], int, float]:
+    """Sends at a fixed rate regardless of response times (no coordinated omission)."""
+    latencies: list[float] = []
+    errors = 0
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one(scheduled: float) -> None:
+        nonlocal errors
+        response = await client.get(url)
+        latencies.append(time.perf_counter() - scheduled)
+        errors += response.status_code >= 400
+
+    started = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        scheduled = started + n / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    return latencies, errors, time.perf_counter() - started
+
+
+def handler_import_times(runs: int) -> list[float]:
+    code = (
+        "import time; t = time.perf_counter(); import mdreader_backend.lambda_handler; "
+        "print(time.perf_counter() - t)"
+    )
+    env = {**os.environ, "SECRET_KEY": SECRET, "ENVIRONMENT": "test"}
+    return [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+
+
+async def run_load(base: str, args: argparse.Namespace) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as setup:
+        for _ in range(100):
+            try:
+                if (await setup.get("/health")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+        registered = await setup.post(
+            "/api/v1/auth/register",
+            json={"email": "bench@example.com", "username": "bench", "password": "Bench#2026pw"},
+        )
+        headers = {"Authorization": f"Bearer {registered.json()['access_token']}"}
+        workspace = (await setup.post("/api/v1/workspaces", json={"name": "Bench"}, headers=headers)).json()
+        document = (
+            await setup.post(
+                "/api/v1/documents",
+                params={"workspace_id": workspace["id"]},
+                json={"title": "Bench", "content": "word " * 500},
+                headers=headers,
+            )
+        ).json()
+    url = f"/api/v1/documents/{document['id']}"
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+        await closed_loop(client, "GET", url, None, concurrency=args.concurrency, seconds=2)  # warm-up
+        report(
+            f"GET  x{args.concurrency} concurrent",
+            *await closed_loop(client, "GET", url, None, concurrency=args.concurrency, seconds=args.seconds),
+        )
+        report(
+            f"PATCH x{args.concurrency} concurrent",
+            *await closed_loop(
+                client, "PATCH", url, {"title": "Bench"}, concurrency=args.concurrency, seconds=args.seconds
+            ),
+        )
+        report(
+            f"GET  at {args.rate:.0f} req/s (open loop)",
+            *await open_loop(client, url, rate=args.rate, seconds=args.seconds),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--import-runs", type=int, default=5)
+    args = parser.parse_args()
+
+    imports = handler_import_times(args.import_runs)
+    print(
+        f"Lambda handler import (fresh process, {args.import_runs} runs): "
+        f"median {statistics.median(imports):.3f} s, max {max(imports):.3f} s"
+    )
+
+    with postgres_server() as pg:
+        database_url = pg.replace("postgresql://", "postgresql+asyncpg://") + "/postgres"
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET,
+            "ENVIRONMENT": "test",
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_AUTH_REQUESTS": "100000",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mdreader_backend.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            asyncio.run(run_load(f"http://127.0.0.1:{port}", args))
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    main()
