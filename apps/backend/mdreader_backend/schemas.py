@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -31,6 +32,28 @@ UtcDatetime = Annotated[
     AfterValidator(_to_naive_utc),
     PlainSerializer(_iso_microseconds, return_type=str, when_used="json"),
 ]
+
+
+def _client_uuid_or_none(value: object) -> object:
+    """A client-supplied id that is not a UUID is replaced by a fresh one, as the original did."""
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _empty_as_none(value: object) -> object:
+    """The client sends "" for "none" in places (folder_id, parent_id); the original answered a 500."""
+    return None if value == "" else value
+
+
+ClientId = Annotated[uuid.UUID | None, BeforeValidator(_client_uuid_or_none)]
+"""The optional client-chosen `id` of a create (an idempotent upsert key)."""
+
+FolderRef = Annotated[uuid.UUID | None, BeforeValidator(_empty_as_none)]
+"""A reference to a folder where null or "" means the root."""
 
 
 def decode_base64(value: str) -> bytes:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, field_serializer, field_validator
+from pydantic import ConfigDict, Field, field_serializer
 
-from mdreader_backend.schemas import ApiModel, PatchModel, ResponseModel, UtcDatetime, encode_base64
-from mdreader_backend.workspaces.schemas import client_uuid_or_none
+from mdreader_backend.schemas import (
+    ApiModel,
+    ClientId,
+    FolderRef,
+    PatchModel,
+    ResponseModel,
+    UtcDatetime,
+    encode_base64,
+)
 from mdreader_backend.yjs import YjsUpdateBase64
 
 MAX_CONTENT_CHARS = 10_485_760
@@ -17,16 +24,8 @@ StorageMode = Literal["LocalOnly", "HybridSync", "CloudOnly"]
 Tag = Annotated[str, Field(max_length=50)]
 
 
-def _empty_as_none(value: object) -> object:
-    """The client sends folder_id "" for "no folder" in places; the original answered it with a 500."""
-    return None if value == "" else value
-
-
-FolderRef = Annotated[uuid.UUID | None, BeforeValidator(_empty_as_none)]
-
-
 class DocumentCreate(ApiModel):
-    id: uuid.UUID | None = None
+    id: ClientId = None
     title: str = Field(min_length=1, max_length=200)
     content: str = Field(default="", max_length=MAX_CONTENT_CHARS)
     content_type: ContentType = "markdown"
@@ -38,8 +37,6 @@ class DocumentCreate(ApiModel):
     storage_mode: StorageMode = "HybridSync"
     yjs_state_b64: YjsUpdateBase64 | None = None
     expected_yjs_version: int | None = Field(default=None, description="accepted; Yjs writes merge")
-
-    _client_id = field_validator("id", mode="before")(client_uuid_or_none)
 
 
 class DocumentUpdate(PatchModel):

@@ -5,11 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from mdreader_backend.documents.schemas import FolderRef
-from mdreader_backend.schemas import ApiModel, PatchModel, ResponseModel, UtcDatetime
-from mdreader_backend.workspaces.schemas import client_uuid_or_none
+from mdreader_backend.schemas import ApiModel, ClientId, FolderRef, PatchModel, ResponseModel, UtcDatetime
 
 FolderName = Annotated[str, Field(min_length=1, max_length=100)]
 FolderIcon = Annotated[str, Field(max_length=10)]
@@ -18,15 +16,13 @@ Position = Annotated[int, Field(ge=0)]
 
 
 class FolderCreate(ApiModel):
-    id: uuid.UUID | None = None
+    id: ClientId = None
     name: FolderName
     icon: FolderIcon | None = "📁"
     color: FolderColor | None = None
     parent_id: FolderRef = None
     position: Position = 0
     is_expanded: bool = False
-
-    _client_id = field_validator("id", mode="before")(client_uuid_or_none)
 
 
 class FolderUpdate(PatchModel):

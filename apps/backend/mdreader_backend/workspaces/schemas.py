@@ -5,32 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from mdreader_backend.schemas import ApiModel, PatchModel, ResponseModel, UtcDatetime
+from mdreader_backend.schemas import ApiModel, ClientId, PatchModel, ResponseModel, UtcDatetime
 
 MemberRole = Literal["admin", "editor", "viewer"]
 
 
-def client_uuid_or_none(value: object) -> object:
-    """A client-supplied id that is not a UUID is replaced by a fresh one, as the original did."""
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 class WorkspaceCreate(ApiModel):
-    id: uuid.UUID | None = None
+    id: ClientId = None
     name: str = Field(min_length=1, max_length=100)
     slug: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[a-z0-9-]+$")
     description: str | None = Field(default=None, max_length=500)
     icon: str | None = Field(default=None, max_length=10)
     is_public: bool = False
-
-    _client_id = field_validator("id", mode="before")(client_uuid_or_none)
 
 
 class WorkspaceUpdate(PatchModel):
