@@ -3,7 +3,7 @@
 from mdreader_backend.audit.models import AuditLog
 from mdreader_backend.auth.models import AuthSession, User
 from mdreader_backend.database import Base
-from mdreader_backend.documents.models import Document, LivePresence
+from mdreader_backend.documents.models import Document, DocumentUpdateLog, LivePresence, ProvisionalDocument
 from mdreader_backend.folders.models import Folder
 from mdreader_backend.sharing.models import DocumentShare, Invitation, ShareLink
 from mdreader_backend.snapshots.models import DocumentSnapshot
@@ -16,9 +16,11 @@ __all__ = [
     "Document",
     "DocumentShare",
     "DocumentSnapshot",
+    "DocumentUpdateLog",
     "Folder",
     "Invitation",
     "LivePresence",
+    "ProvisionalDocument",
     "ShareLink",
     "User",
     "Workspace",

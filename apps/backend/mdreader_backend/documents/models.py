@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mdreader_backend.database import Base, StringList, TimestampMixin, new_id, utcnow
@@ -58,3 +58,37 @@ class LivePresence(Base):
     instance_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     connections: Mapped[int] = mapped_column(default=0)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DocumentUpdateLog(Base):
+    """Yjs updates not yet compacted into `documents.yjs_state`, in arrival order.
+
+    The sync service appends every accepted update here before acknowledging it, and REST Yjs writes are
+    appended too, so connected editors receive them; compaction merges the rows into the document and
+    deletes them. Rows of a provisional document (Decision 19) wait here until it is created.
+    """
+
+    __tablename__ = "document_updates"
+    __table_args__ = (Index("ix_document_updates_document_id_id", "document_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    document_id: Mapped[uuid.UUID] = mapped_column()
+    update: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(20), default="sync")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProvisionalDocument(Base):
+    """A document a user is editing over the sync service before creating it over REST (Decision 19).
+
+    Visible to its owner only; merged into the document when the owner creates it, purged at expiry.
+    """
+
+    __tablename__ = "provisional_documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mdreader_backend import yjs
 from mdreader_backend.auth.models import User
 from mdreader_backend.database import utcnow
+from mdreader_backend.documents import live
 from mdreader_backend.documents.models import Document
+from mdreader_backend.documents.provisional import claim_provisional
 from mdreader_backend.documents.schemas import DocumentCreate, DocumentUpdate
 from mdreader_backend.errors import ApiError
 from mdreader_backend.folders.models import Folder
@@ -44,10 +46,11 @@ async def _check_folder(session: AsyncSession, folder_id: uuid.UUID | None, work
         raise ApiError(400, "Folder does not belong to this workspace")
 
 
-def merge_yjs(document: Document, update: bytes) -> None:
-    """Merges a Yjs write into the stored state (Decision 15) and counts it."""
+async def merge_yjs(session: AsyncSession, document: Document, update: bytes) -> None:
+    """Merges a Yjs write into the stored state (Decision 15), counts it, and hands it to live editors."""
     document.yjs_state = yjs.merge(document.yjs_state, update)
     document.yjs_version += 1
+    await live.append_update(session, document.id, update, source="rest")
 
 
 async def lock_for_write(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
@@ -55,7 +58,7 @@ async def lock_for_write(session: AsyncSession, document_id: uuid.UUID) -> Docum
     return await session.get(Document, document_id, with_for_update=True, populate_existing=True)
 
 
-def _apply(document: Document, changes: dict[str, Any]) -> None:
+async def _apply(session: AsyncSession, document: Document, changes: dict[str, Any]) -> None:
     yjs_update = changes.pop("yjs_state_b64", None)
     changes.pop("expected_yjs_version", None)
     for field, value in changes.items():
@@ -65,7 +68,7 @@ def _apply(document: Document, changes: dict[str, Any]) -> None:
     if "content" in changes:
         document.word_count = word_count(document.content)
     if yjs_update is not None:
-        merge_yjs(document, yjs_update)
+        await merge_yjs(session, document, yjs_update)
     document.version += 1
     document.updated_at = utcnow()
 
@@ -86,11 +89,14 @@ async def create(
                 raise ApiError(403, NO_UPDATE_PERMISSION)
             if existing.workspace_id != workspace_id:
                 raise ApiError(409, "A document with this id exists in another workspace")
-            _apply(existing, body.model_dump(exclude_unset=True, exclude={"id"}))
+            await _apply(session, existing, body.model_dump(exclude_unset=True, exclude={"id"}))
             return existing, False
 
+    document_id = body.id or uuid.uuid4()
+    provisional_state = await claim_provisional(session, document_id, user.id)
+    yjs_state = yjs.merge(provisional_state, body.yjs_state_b64) if body.yjs_state_b64 else provisional_state
     document = Document(
-        id=body.id or uuid.uuid4(),
+        id=document_id,
         title=body.title,
         slug=slugify(body.title),
         content=body.content,
@@ -104,11 +110,13 @@ async def create(
         is_starred=body.is_starred,
         storage_mode=body.storage_mode,
         word_count=word_count(body.content),
-        yjs_state=body.yjs_state_b64,
-        yjs_version=1 if body.yjs_state_b64 is not None else 0,
+        yjs_state=yjs_state,
+        yjs_version=1 if yjs_state is not None else 0,
     )
     session.add(document)
     await session.flush()
+    if provisional_state is not None:
+        await live.notify_live_editors(session, document_id)  # the owner's open room becomes a document
     return document, True
 
 
@@ -121,7 +129,7 @@ async def update(session: AsyncSession, user: User, document_id: uuid.UUID, body
         document = await lock_for_write(session, document_id) or document
     if changes.get("folder_id") is not None:
         await _check_folder(session, changes["folder_id"], document.workspace_id)
-    _apply(document, changes)
+    await _apply(session, document, changes)
     return document
 
 
@@ -132,7 +140,7 @@ async def push_live_snapshot(
     await require_document_role(session, document_id, user.id, Role.EDITOR, denied=NO_UPDATE_PERMISSION)
     document = await lock_for_write(session, document_id)
     assert document is not None
-    merge_yjs(document, state)
+    await merge_yjs(session, document, state)
     document.content = html
     document.word_count = word_count(html)
     document.version += 1

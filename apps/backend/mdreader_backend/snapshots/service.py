@@ -152,7 +152,7 @@ async def restore_overwrite(
     document = await documents.lock_for_write(session, document_id)
     assert document is not None  # require_document_role saw it live; deletion keeps the row
     update = await anyio.to_thread.run_sync(restore_update, document.yjs_state, snapshot.yjs_state)
-    documents.merge_yjs(document, update)
+    await documents.merge_yjs(session, document, update)
     if snapshot.html_preview is not None:
         document.content = snapshot.html_preview
         document.word_count = documents.word_count(snapshot.html_preview)

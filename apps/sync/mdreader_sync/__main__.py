@@ -1,0 +1,25 @@
+"""`python -m mdreader_sync`: migrate the database, then run the sync service until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from mdreader_backend.migrate import upgrade
+from mdreader_backend.settings import LOCAL_DATA_DIR
+from mdreader_sync.server import run
+from mdreader_sync.settings import get_sync_settings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_sync_settings()
+    logging.getLogger().setLevel(settings.log_level.upper())
+    if settings.database_url.startswith("sqlite"):
+        LOCAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()

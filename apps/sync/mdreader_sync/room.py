@@ -1,0 +1,320 @@
+"""A live document: the pycrdt Doc and Awareness shared by its connections, and its persistence.
+
+One Room per document per process. Updates from clients are applied in memory and broadcast at once; a
+single writer task appends them to the durable log in batches (group commit) and only then acknowledges
+each with SyncStatus(1), in arrival order. Compaction into `documents.yjs_state` is debounced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pycrdt import Awareness, Doc, TransactionEvent, get_state
+
+from mdreader_sync import protocol
+from mdreader_sync.lib0 import DecodeError, Decoder
+from mdreader_sync.store import DocumentStore, LoggedUpdate, ProvisionalRevoked
+
+if TYPE_CHECKING:
+    from mdreader_sync.settings import SyncSettings
+
+logger = logging.getLogger("mdreader_sync.room")
+
+
+class Peer(Protocol):
+    """What a room needs from a document connection."""
+
+    read_only: bool
+
+    def send(self, frame: bytes) -> None: ...
+
+    def revoke(self) -> None: ...
+
+
+class InvalidUpdateError(ValueError):
+    """The client sent bytes that are not a Yjs update."""
+
+
+@dataclass
+class _PendingWrite:
+    update: bytes | None  # None: nothing new to store, only an ack to keep in order
+    on_durable: Callable[[], None]
+
+
+@dataclass
+class _Compaction:
+    first_pending: float | None = None
+    due: float = 0.0
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Room:
+    def __init__(
+        self,
+        name: str,
+        document_id: uuid.UUID,
+        *,
+        store: DocumentStore,
+        settings: SyncSettings,
+        provisional_owner: uuid.UUID | None,
+        on_empty: Callable[[Room], None],
+    ) -> None:
+        self.name = name
+        self.document_id = document_id
+        self.provisional_owner = provisional_owner
+        self.doc: Doc[Any] = Doc()
+        self.awareness = Awareness(
+            self.doc, outdated_timeout=int(settings.sync_awareness_timeout_seconds * 1000)
+        )
+        self.awareness.set_local_state(None)  # the server is not a client
+        self.peers: dict[Peer, set[int]] = {}  # connection -> awareness client ids it announced
+        self.seen_log_ids: set[int] = set()
+        self._store = store
+        self._settings = settings
+        self._on_empty = on_empty
+        self._last_transaction_update = b""
+        self._writes: asyncio.Queue[_PendingWrite] = asyncio.Queue()
+        self._compaction = _Compaction()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+        self.doc.observe(self._capture_update)
+        self.awareness.observe(self._on_awareness)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        stored = await self._store.load(self.document_id)
+        with self.doc.transaction(origin="load"):
+            if stored.state:
+                self.doc.apply_update(stored.state)
+            for row in stored.log:
+                self.doc.apply_update(row.update)
+        self.seen_log_ids.update(row.id for row in stored.log)
+        self._tasks = [
+            asyncio.create_task(self._write_loop(), name=f"writer:{self.name}"),
+            asyncio.create_task(self._compact_loop(), name=f"compactor:{self.name}"),
+        ]
+
+    async def close(self) -> None:
+        """Flushes pending writes and the compaction, then stops the room's tasks."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._writes.join()
+        await self.compact_now()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- connections -----------------------------------------------------------------------------
+
+    def join(self, peer: Peer) -> None:
+        self.peers[peer] = set()
+        if self.awareness.states:
+            peer.send(
+                protocol.awareness(
+                    self.name, self.awareness.encode_awareness_update(list(self.awareness.states))
+                )
+            )
+
+    def leave(self, peer: Peer) -> None:
+        client_ids = self.peers.pop(peer, set())
+        if client_ids:
+            self.awareness.remove_awareness_states(list(client_ids), peer)
+        if not self.peers:
+            self._on_empty(self)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self.peers)
+
+    def broadcast(self, frame: bytes, *, skip: Peer | None = None) -> None:
+        for peer in list(self.peers):
+            if peer is not skip:
+                peer.send(frame)
+
+    # --- sync --------------------------------------------------------------------------------------
+
+    def sync_step1_reply(self, state_vector: bytes) -> tuple[bytes, bytes]:
+        """Our Step1 and the Step2 answering the client's Step1 (sent in that order)."""
+        try:
+            diff = self.doc.get_update(state_vector)
+        except Exception as exc:
+            raise InvalidUpdateError(f"bad state vector: {exc}") from None
+        return (
+            protocol.sync_message(self.name, protocol.SyncStep.STEP1, self.doc.get_state()),
+            protocol.sync_message(self.name, protocol.SyncStep.STEP2, diff),
+        )
+
+    def apply_client_update(self, update: bytes, sender: Peer, on_durable: Callable[[], None]) -> None:
+        """Applies, broadcasts to the other connections, and acks (via on_durable) once it is stored."""
+        applied = self._apply(update, origin=sender)
+        if applied:
+            self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied), skip=sender)
+        self._writes.put_nowait(_PendingWrite(update=applied or None, on_durable=on_durable))
+
+    def contains(self, update: bytes) -> bool:
+        """Read-only Step2 ack: does the document already hold everything `update` carries?
+
+        Approximated by state-vector coverage (pycrdt has no snapshotContainsUpdate); an update that only
+        deletes is reported as contained.
+        """
+        try:
+            theirs = _decode_state_vector(get_state(update))
+        except Exception:
+            return False
+        ours = _decode_state_vector(self.doc.get_state())
+        return all(ours.get(client, 0) >= clock for client, clock in theirs.items())
+
+    def apply_logged(self, rows: list[LoggedUpdate]) -> None:
+        """Log rows written by someone else (REST, another instance): apply and forward to everyone."""
+        for row in rows:
+            if row.id in self.seen_log_ids:
+                continue
+            self.seen_log_ids.add(row.id)
+            try:
+                applied = self._apply(row.update, origin="log")
+            except InvalidUpdateError:
+                logger.error("document %s: log row %s is not a Yjs update; skipped", self.name, row.id)
+                continue
+            if applied:
+                self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied))
+
+    def _apply(self, update: bytes, *, origin: object) -> bytes:
+        """Returns what the update added (empty when nothing new)."""
+        self._last_transaction_update = b""
+        try:
+            with self.doc.transaction(origin=origin):
+                self.doc.apply_update(update)
+        except Exception as exc:
+            raise InvalidUpdateError(str(exc)) from None
+        return (
+            self._last_transaction_update if self._last_transaction_update != protocol.EMPTY_UPDATE else b""
+        )
+
+    def _capture_update(self, event: TransactionEvent) -> None:
+        self._last_transaction_update = event.update
+
+    # --- awareness ---------------------------------------------------------------------------------
+
+    def apply_awareness(self, update: bytes, sender: Peer) -> None:
+        try:
+            self.awareness.apply_awareness_update(update, sender)
+        except Exception as exc:
+            raise InvalidUpdateError(f"bad awareness update: {exc}") from None
+
+    def _on_awareness(self, topic: str, change: tuple[dict[str, Any], Any]) -> None:
+        details, origin = change
+        if topic == "change" and origin in self.peers:
+            ids = self.peers[origin]
+            ids.update(details["added"])
+            ids.difference_update(details["removed"])
+        if topic == "update":
+            changed = details["added"] + details["updated"] + details["removed"]
+            # Everyone, the sender included: the echo of its own renewal is the provider's keepalive.
+            self.broadcast(protocol.awareness(self.name, self.awareness.encode_awareness_update(changed)))
+
+    def sweep_awareness(self, now_ms: int) -> None:
+        timeout = self._settings.sync_awareness_timeout_seconds * 1000
+        stale = [
+            client
+            for client, meta in self.awareness.meta.items()
+            if client in self.awareness.states and now_ms - meta["lastUpdated"] >= timeout
+        ]
+        if stale:
+            self.awareness.remove_awareness_states(stale, "timeout")
+
+    # --- persistence -------------------------------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._writes.get()]
+            while not self._writes.empty():
+                batch.append(self._writes.get_nowait())
+            stored = await self._store_durably([item.update for item in batch if item.update])
+            for item in batch:
+                if stored:
+                    item.on_durable()
+                self._writes.task_done()
+            if not stored:
+                self.revoke_all()
+            elif any(item.update for item in batch):
+                self._schedule_compaction()
+
+    async def _store_durably(self, updates: list[bytes]) -> bool:
+        """Retries until the log has them (nothing is acked before); False if the room lost the document."""
+        backoff = 0.1
+        while updates:
+            try:
+                ids = await self._store.append(
+                    self.document_id, updates, provisional_owner=self.provisional_owner
+                )
+            except ProvisionalRevoked:
+                logger.warning(
+                    "document %s: provisional content is no longer ours; closing the room", self.name
+                )
+                return False
+            except Exception:
+                logger.exception("document %s: storing %d updates failed; retrying", self.name, len(updates))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self.seen_log_ids.update(ids)
+            break
+        return True
+
+    def revoke_all(self) -> None:
+        for peer in list(self.peers):
+            peer.revoke()
+
+    def _schedule_compaction(self) -> None:
+        now = time.monotonic()
+        state = self._compaction
+        if state.first_pending is None:
+            state.first_pending = now
+        state.due = min(
+            state.first_pending + self._settings.sync_max_debounce_seconds,
+            now + self._settings.sync_debounce_seconds,
+        )
+        state.wake.set()
+
+    async def _compact_loop(self) -> None:
+        state = self._compaction
+        while True:
+            await state.wake.wait()
+            state.wake.clear()
+            while state.first_pending is not None and time.monotonic() < state.due:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(state.wake.wait(), timeout=state.due - time.monotonic())
+                state.wake.clear()
+            await self.compact_now()
+
+    async def compact_now(self) -> None:
+        """One compaction at a time per room (the loop is its only caller besides close)."""
+        self._compaction.first_pending = None
+        try:
+            merged = await self._store.compact(self.document_id)
+        except Exception:
+            logger.exception("document %s: compaction failed; will retry on the next write", self.name)
+            self._schedule_compaction()
+            return
+        if merged:
+            self.apply_logged(merged)
+            self.seen_log_ids.difference_update(row.id for row in merged)
+
+
+def _decode_state_vector(data: bytes) -> dict[int, int]:
+    decoder = Decoder(data)
+    try:
+        return {decoder.read_var_uint(): decoder.read_var_uint() for _ in range(decoder.read_var_uint())}
+    except DecodeError:
+        return {}

@@ -1,0 +1,237 @@
+"""The sync service process: WebSocket server (any path), GET /health, and the background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import time
+import uuid
+from datetime import timedelta
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from mdreader_backend.database import create_engine, is_postgres, make_sessionmaker
+from mdreader_backend.documents.live import LIVE_UPDATES_CHANNEL
+from mdreader_backend.documents.provisional import purge_expired
+from mdreader_sync.access import Access, authorize
+from mdreader_sync.connection import ClientSocket, CloseCode
+from mdreader_sync.rooms import RoomRegistry
+from mdreader_sync.settings import SyncSettings
+from mdreader_sync.store import DocumentStore
+
+logger = logging.getLogger("mdreader_sync")
+
+STALE_REST_ROWS_AFTER = timedelta(minutes=5)
+MAINTENANCE_SECONDS = 60
+AWARENESS_SWEEP_SECONDS = 3
+
+
+class SyncServer:
+    def __init__(self, settings: SyncSettings, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or create_engine(settings.database_url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.store = DocumentStore(self.sessions)
+        self.rooms = RoomRegistry(self.store, settings)
+        self.sockets: set[ClientSocket] = set()
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: object | None = None
+
+    # --- access --------------------------------------------------------------------------------------
+
+    async def authorize(self, document_name: str, token: str, share_token: str | None) -> Access:
+        return await authorize(
+            self.sessions,
+            self.settings,
+            document_name=document_name,
+            token=token,
+            share_token=share_token,
+            provisional_ttl=timedelta(hours=self.settings.sync_provisional_ttl_hours),
+        )
+
+    def anonymous_access(self, document_name: str) -> Access:
+        """Auth off (benchmarks): every name maps to a stable id, read-write, never provisional."""
+        return Access(
+            document_id=uuid.uuid5(uuid.NAMESPACE_URL, document_name),
+            read_only=False,
+            user_id=None,
+            provisional=False,
+        )
+
+    # --- WebSocket and HTTP ----------------------------------------------------------------------------
+
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None  # any path upgrades; the document name comes from each frame
+        body = json.dumps(
+            {
+                "status": "ok",
+                "instance": self.settings.sync_instance_id,
+                "documents": len(self.rooms.rooms),
+                "connections": len(self.sockets),
+            }
+        )
+        response = connection.respond(HTTPStatus.OK, body + "\n")
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        query = parse_qs(urlsplit(websocket.request.path if websocket.request else "/").query)
+        share_tokens = query.get("share_token") or []
+        client = ClientSocket(self, websocket, share_token=share_tokens[0] if share_tokens else None)
+        self.sockets.add(client)
+        try:
+            await client.serve()
+        finally:
+            self.sockets.discard(client)
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._handle,
+            self.settings.sync_host,
+            self.settings.sync_port,
+            process_request=self._process_request,
+            max_size=self.settings.sync_max_message_bytes,
+            ping_interval=None,  # our own keepalive closes with the Hocuspocus codes
+            ping_timeout=None,
+            compression=None,
+        )
+        self._tasks = [
+            asyncio.create_task(self._poll_log(), name="poll-log"),
+            asyncio.create_task(self._presence(), name="presence"),
+            asyncio.create_task(self._maintenance(), name="maintenance"),
+            asyncio.create_task(self._sweep_awareness(), name="awareness-sweep"),
+        ]
+        if is_postgres(self.engine):
+            await self._listen()
+        logger.info(
+            "sync service %s listening on %s:%s",
+            self.settings.sync_instance_id,
+            self.settings.sync_host,
+            self.port,
+        )
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    async def stop(self) -> None:
+        """SIGTERM: stop accepting, send clients elsewhere (4205), flush every document, then exit."""
+        if self._server is not None:
+            self._server.close(close_connections=False)
+        for client in list(self.sockets):
+            client.close(*CloseCode.RESET)
+        try:
+            await asyncio.wait_for(self.rooms.close_all(), timeout=self.settings.sync_shutdown_seconds)
+        except TimeoutError:
+            logger.error("shutdown: documents not flushed within %ss", self.settings.sync_shutdown_seconds)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.store.forget_instance(self.settings.sync_instance_id)
+        if self._server is not None:
+            await self._server.wait_closed()
+        await self.engine.dispose()
+
+    # --- background loops ----------------------------------------------------------------------------
+
+    async def _catch_up(self, rooms: list[str] | None = None) -> None:
+        """Applies log rows the rooms have not seen (REST writes, overwrite-restores, other instances)."""
+        selected = [
+            self.rooms.rooms[name] for name in (rooms or list(self.rooms.rooms)) if name in self.rooms.rooms
+        ]
+        if not selected:
+            return
+        unseen = await self.store.unseen(
+            [room.document_id for room in selected],
+            {room.document_id: room.seen_log_ids for room in selected},
+        )
+        for room in selected:
+            if room.document_id in unseen:
+                room.apply_logged(unseen[room.document_id])
+
+    async def _poll_log(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.sync_poll_interval_seconds)
+            try:
+                await self._catch_up()
+            except Exception:
+                logger.exception("polling the update log failed")
+
+    async def _listen(self) -> None:
+        """PostgreSQL NOTIFY from REST writes: catch up at once instead of at the next poll."""
+        import asyncpg
+
+        dsn = self.settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        try:
+            connection = await asyncpg.connect(dsn)
+        except Exception:
+            logger.exception("LISTEN connection failed; relying on polling")
+            return
+        by_document: dict[uuid.UUID, str] = {}
+
+        def notified(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+            by_document.clear()
+            by_document.update({room.document_id: name for name, room in self.rooms.rooms.items()})
+            with contextlib.suppress(ValueError):
+                name = by_document.get(uuid.UUID(payload))
+                if name is not None:
+                    asyncio.create_task(self._catch_up([name]))  # noqa: RUF006
+
+        await connection.add_listener(LIVE_UPDATES_CHANNEL, notified)
+        self._listener = connection
+
+    async def _presence(self) -> None:
+        """Heartbeats this instance's connection counts; at once after a change, else every period."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.rooms.changed.wait(), timeout=self.settings.sync_presence_interval_seconds
+                )
+            self.rooms.changed.clear()
+            try:
+                await self.store.heartbeat(self.settings.sync_instance_id, self.rooms.connection_counts())
+            except Exception:
+                logger.exception("presence heartbeat failed")
+
+    async def _maintenance(self) -> None:
+        while True:
+            await asyncio.sleep(MAINTENANCE_SECONDS)
+            try:
+                open_ids = {room.document_id for room in self.rooms.rooms.values()}
+                async with self.sessions() as session:
+                    purged = await purge_expired(session, keep=open_ids)
+                if purged:
+                    logger.info("purged %d expired provisional documents", purged)
+                await self.store.drop_stale_rest_rows(older_than=STALE_REST_ROWS_AFTER)
+            except Exception:
+                logger.exception("maintenance failed")
+
+    async def _sweep_awareness(self) -> None:
+        while True:
+            await asyncio.sleep(AWARENESS_SWEEP_SECONDS)
+            now_ms = int(time.time() * 1000)
+            for room in list(self.rooms.rooms.values()):
+                room.sweep_awareness(now_ms)
+
+
+async def run(settings: SyncSettings) -> None:
+    server = SyncServer(settings)
+    await server.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    logger.info("shutting down: closing clients and flushing documents")
+    await server.stop()
