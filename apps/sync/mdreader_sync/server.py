@@ -11,6 +11,7 @@ import time
 import uuid
 from datetime import timedelta
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -43,7 +44,7 @@ class SyncServer:
         self.sockets: set[ClientSocket] = set()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._listener: object | None = None
+        self._listener: Any = None  # the asyncpg connection LISTENing for REST writes
 
     # --- access --------------------------------------------------------------------------------------
 
@@ -137,10 +138,12 @@ class SyncServer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self.store.forget_instance(self.settings.sync_instance_id)
         if self._server is not None:
             await self._server.wait_closed()
+        with contextlib.suppress(Exception):
+            await self.store.forget_instance(self.settings.sync_instance_id)
+        if self._listener is not None:
+            await self._listener.close()
         await self.engine.dispose()
 
     # --- background loops ----------------------------------------------------------------------------
