@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("mdreader_sync.connection")
 
 
-class CloseCode:
+class CloseEvent:
     """Hocuspocus close events (code, reason): part of the contract."""
 
     PROVIDER_INITIATED = (1000, "provider_initiated")
@@ -81,7 +81,7 @@ class ClientSocket:
             return
         if self._outbound.qsize() >= self.server.settings.sync_outbound_queue_frames:
             logger.warning("socket %s: outbound queue full (slow consumer); resetting", self.websocket.id)
-            self.close(*CloseCode.RESET)
+            self.close(*CloseEvent.RESET)
             return
         self._outbound.put_nowait(frame)
 
@@ -108,13 +108,13 @@ class ClientSocket:
                     await self._handle(data)
                 except DecodeError as error:
                     logger.info("socket %s: undecodable frame (%s)", self.websocket.id, error)
-                    self.close(*(CloseCode.UNAUTHORIZED if first else CloseCode.RESET))
+                    self.close(*(CloseEvent.UNAUTHORIZED if first else CloseEvent.RESET))
                 except InvalidUpdateError as error:
                     logger.info("socket %s: invalid Yjs payload (%s)", self.websocket.id, error)
-                    self.close(*CloseCode.RESET)
+                    self.close(*CloseEvent.RESET)
                 except Exception:
                     logger.exception("socket %s: frame handling failed", self.websocket.id)
-                    self.close(*CloseCode.RESET)
+                    self.close(*CloseEvent.RESET)
                 first = False
         finally:
             keepalive.cancel()
@@ -132,10 +132,10 @@ class ClientSocket:
                 pong = asyncio.ensure_future(await self.websocket.ping())
                 await asyncio.sleep(period)
                 if not self._ever_established:
-                    self.close(*CloseCode.UNAUTHORIZED)
+                    self.close(*CloseEvent.UNAUTHORIZED)
                     return
                 if not pong.done():
-                    self.close(*CloseCode.TIMEOUT)
+                    self.close(*CloseEvent.TIMEOUT)
                     return
 
     async def _handle(self, data: bytes) -> None:
@@ -148,7 +148,7 @@ class ClientSocket:
                 len(self.documents) >= self.server.settings.sync_preauth_max_documents
                 and not self._ever_established
             ):
-                self.close(*CloseCode.RESET)
+                self.close(*CloseEvent.RESET)
                 return
             connection = self.documents[frame.document] = DocumentConnection(self, frame.document)
         if connection.state is State.OPEN:
@@ -169,7 +169,7 @@ class ClientSocket:
             len(connection.queued) > settings.sync_preauth_max_frames
             or connection.queued_bytes > settings.sync_preauth_max_bytes
         ):
-            self.close(*CloseCode.RESET)
+            self.close(*CloseEvent.RESET)
 
     async def _authenticate(self, connection: DocumentConnection, frame: Frame) -> None:
         if frame.body.read_var_uint() != AuthMessage.TOKEN:
@@ -240,6 +240,6 @@ class ClientSocket:
     def _close_document(self, connection: DocumentConnection) -> None:
         self.detach(connection)
         if self.provider_v4:
-            self.send(protocol.close(connection.name, CloseCode.PROVIDER_INITIATED[1]))
+            self.send(protocol.close(connection.name, CloseEvent.PROVIDER_INITIATED[1]))
         elif not self.documents:
-            self.close(*CloseCode.PROVIDER_INITIATED)
+            self.close(*CloseEvent.PROVIDER_INITIATED)

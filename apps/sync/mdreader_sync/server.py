@@ -16,13 +16,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.server import ServerProtocol
 
 from mdreader_backend.database import create_engine, is_postgres, make_sessionmaker
 from mdreader_backend.documents.live import LIVE_UPDATES_CHANNEL
 from mdreader_backend.documents.provisional import purge_expired
 from mdreader_sync.access import Access, authorize
-from mdreader_sync.connection import ClientSocket, CloseCode
+from mdreader_sync.connection import ClientSocket, CloseEvent
 from mdreader_sync.rooms import RoomRegistry
 from mdreader_sync.settings import SyncSettings
 from mdreader_sync.store import DocumentStore
@@ -32,6 +34,19 @@ logger = logging.getLogger("mdreader_sync")
 STALE_REST_ROWS_AFTER = timedelta(minutes=5)
 MAINTENANCE_SECONDS = 60
 AWARENESS_SWEEP_SECONDS = 3
+
+
+class HocuspocusConnection(ServerConnection):
+    """Closes an oversized message with Hocuspocus's reason, "Message Too Big" (websockets says more)."""
+
+    def __init__(self, protocol: ServerProtocol, *args: Any, **kwargs: Any) -> None:
+        fail = protocol.fail
+
+        def fail_with_hocuspocus_reason(code: int, reason: str = "") -> None:
+            fail(code, "Message Too Big" if code == CloseCode.MESSAGE_TOO_BIG else reason)
+
+        protocol.fail = fail_with_hocuspocus_reason  # type: ignore[method-assign]
+        super().__init__(protocol, *args, **kwargs)
 
 
 class SyncServer:
@@ -104,6 +119,7 @@ class SyncServer:
             ping_interval=None,  # our own keepalive closes with the Hocuspocus codes
             ping_timeout=None,
             compression=None,
+            create_connection=HocuspocusConnection,
         )
         self._tasks = [
             asyncio.create_task(self._poll_log(), name="poll-log"),
@@ -130,7 +146,7 @@ class SyncServer:
         if self._server is not None:
             self._server.close(close_connections=False)
         for client in list(self.sockets):
-            client.close(*CloseCode.RESET)
+            client.close(*CloseEvent.RESET)
         try:
             await asyncio.wait_for(self.rooms.close_all(), timeout=self.settings.sync_shutdown_seconds)
         except TimeoutError:
