@@ -17,7 +17,8 @@ def main() -> None:
     logging.getLogger().setLevel(settings.log_level.upper())
     if settings.database_url.startswith("sqlite"):
         LOCAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    if settings.sync_migrate_on_start:
+        upgrade(settings.database_url)
     asyncio.run(run(settings))
 
 

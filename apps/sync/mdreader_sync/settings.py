@@ -37,6 +37,8 @@ class SyncSettings(Settings):
     sync_presence_interval_seconds: float = Field(default=30, gt=0)
     sync_awareness_timeout_seconds: float = Field(default=30, gt=0)
     sync_shutdown_seconds: float = Field(default=10, gt=0)
+    # Locally the service migrates the database at start; on ECS a deploy step does it once instead.
+    sync_migrate_on_start: bool = True
     sync_instance_id: str = Field(default_factory=_instance_id, min_length=1, max_length=100)
 
 
