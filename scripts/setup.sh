@@ -63,6 +63,7 @@ case "$profile" in
     make_venv .venv requirements/dev.txt
     install_project requirements/dev.txt
     make_venv .venv-checkov requirements/checkov.txt
+    bash scripts/setup_sync_tools.sh  # the real @hocuspocus/provider versions the sync tests drive
     ;;
   *) echo "usage: scripts/setup.sh [app|dev]" >&2; exit 2 ;;
 esac

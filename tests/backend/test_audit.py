@@ -9,8 +9,17 @@ import httpx
 import pytest
 
 from mdreader_backend.email import LogEmailSender
-from tests.backend.conftest import Account, create_document, create_workspace, register
-from tests.backend.test_sharing import api, invite, invite_token, share, share_row_id
+from tests.backend.conftest import (
+    Account,
+    api,
+    create_document,
+    create_workspace,
+    invite,
+    invite_token,
+    register,
+    share,
+    share_row_id,
+)
 
 
 async def audit_logs(

@@ -18,8 +18,7 @@ from mdreader_backend.email import LogEmailSender
 from mdreader_backend.permissions import Role
 from mdreader_backend.sharing.schemas import ShareLinkCreate
 from mdreader_backend.sharing.service import validate_share_token
-from tests.backend.conftest import Account, create_document, create_workspace
-from tests.backend.test_sharing import api, make_team
+from tests.backend.conftest import Account, api, create_document, create_workspace, make_team
 
 VALIDATE = "/api/v1/share/validate"
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,102 +16,19 @@ from sqlalchemy import text
 from mdreader_backend.email import LogEmailSender
 from tests.backend.conftest import (
     Account,
-    add_workspace_member,
+    Team,
+    api,
     create_document,
     create_workspace,
+    invite,
+    invite_token,
+    make_team,
+    members,
     random_id,
     register,
+    share,
+    share_row_id,
 )
-
-INVITE_LINK = re.compile(r"http://localhost:5173/invite/([A-Za-z0-9_-]+)")
-
-
-def api(document_id: str, tail: str = "") -> str:
-    return f"/api/v1/documents/{document_id}{tail}"
-
-
-def invite_token(outbox: LogEmailSender, address: str) -> str:
-    """The token of the newest invitation email to `address` (the only place a token ever appears)."""
-    for email in reversed(outbox.outbox):
-        if email.to.lower() == address.lower():
-            match = INVITE_LINK.search(email.text)
-            assert match, email.text
-            return match.group(1)
-    raise AssertionError(f"no invitation email to {address}")
-
-
-async def invite(
-    client: httpx.AsyncClient,
-    actor: Account,
-    document_id: str,
-    *emails: str,
-    role: str = "editor",
-    **extra: Any,
-) -> httpx.Response:
-    body = {"emails": list(emails), "role": role, **extra}
-    return await client.post(api(document_id, "/invite"), json=body, headers=actor.headers)
-
-
-async def share(
-    client: httpx.AsyncClient,
-    outbox: LogEmailSender,
-    inviter: Account,
-    document_id: str,
-    member: Account,
-    role: str,
-) -> None:
-    """Gives `member` a document share with `role` the way users do: invitation email, then accept."""
-    response = await invite(client, inviter, document_id, member.email, role=role)
-    assert response.status_code == 201, response.text
-    accepted = await client.post(
-        f"/api/v1/invitations/{invite_token(outbox, member.email)}/accept", headers=member.headers
-    )
-    assert accepted.status_code == 200, accepted.text
-
-
-async def members(client: httpx.AsyncClient, actor: Account, document_id: str) -> dict[str, Any]:
-    response = await client.get(api(document_id, "/members"), headers=actor.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def share_row_id(client: httpx.AsyncClient, actor: Account, document_id: str, member: Account) -> str:
-    rows = [
-        row
-        for row in (await members(client, actor, document_id))["members"]
-        if row["principal_id"] == member.id
-    ]
-    assert len(rows) == 1, rows
-    row_id: str = rows[0]["id"]
-    return row_id
-
-
-@dataclass
-class Team:
-    """A document in its owner's workspace and one account per role (commenter through a document share,
-    which workspaces do not have)."""
-
-    workspace_id: str
-    document_id: str
-    accounts: dict[str, Account]
-
-    def __getitem__(self, role: str) -> Account:
-        return self.accounts[role]
-
-
-async def make_team(client: httpx.AsyncClient, outbox: LogEmailSender) -> Team:
-    owner = await register(client, "owner_user")
-    workspace = await create_workspace(client, owner)
-    document = await create_document(client, owner, workspace["id"])
-    accounts = {"owner": owner}
-    for role in ("admin", "editor", "viewer"):
-        accounts[role] = await register(client, f"{role}_user")
-        await add_workspace_member(client, owner, workspace["id"], accounts[role], role)
-    accounts["commenter"] = await register(client, "commenter_user")
-    await share(client, outbox, owner, document["id"], accounts["commenter"], "commenter")
-    accounts["outsider"] = await register(client, "outsider_user")
-    return Team(workspace["id"], document["id"], accounts)
 
 
 @pytest.fixture

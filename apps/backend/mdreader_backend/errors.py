@@ -74,9 +74,12 @@ async def _database_error_handler(request: Request, exc: Exception) -> JSONRespo
     assert isinstance(exc, DBAPIError)
     if _sqlstate(exc).startswith("22"):
         logger.info("database refused a value: %s", exc.orig)
-        return JSONResponse(
-            status_code=422, content={"detail": "Invalid input: a value the database can't store"}
-        )
+        error = {
+            "type": "value_error",
+            "loc": ["request"],
+            "msg": "a value the database can't store or compare",
+        }
+        return JSONResponse(status_code=422, content={"detail": [error]})
     return await _unhandled_handler(request, exc)
 
 

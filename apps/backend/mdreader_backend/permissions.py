@@ -87,17 +87,30 @@ async def document_share_role(
     return Role.parse(row) if row else None
 
 
-async def document_role(session: AsyncSession, document: Document, user_id: uuid.UUID) -> Role | None:
-    """Effective role on a document: max(workspace role, share role), per its access model."""
+async def document_role(
+    session: AsyncSession, document: Document, user_id: uuid.UUID, *, include_public: bool = True
+) -> Role | None:
+    """Effective role on a document: max(workspace role, share role), per its access model.
+
+    `include_public=False` ignores the viewer role everyone has on a public document (and workspace),
+    for what only real collaborators may see, such as who else has access.
+    """
     if document.is_deleted:
         return None
     share = await document_share_role(session, document.id, user_id)
-    public = Role.VIEWER if document.is_public else None
+    public = Role.VIEWER if document.is_public and include_public else None
     if document.access_model == "restricted":
         creator = Role.OWNER if document.created_by_id == user_id else None
         return higher(creator, share, public)
     workspace = await session.get(Workspace, document.workspace_id)
-    inherited = await workspace_role(session, workspace, user_id) if workspace else None
+    if workspace is None:
+        return higher(share, public)
+    if include_public:
+        inherited = await workspace_role(session, workspace, user_id)
+    else:
+        inherited = (
+            None if workspace.is_deleted else await workspace_membership_role(session, workspace.id, user_id)
+        )
     return higher(inherited, share, public)
 
 
@@ -108,6 +121,7 @@ async def require_document_role(
     minimum: Role,
     *,
     denied: str | None = None,
+    include_public: bool = True,
 ) -> tuple[Document, Role]:
     """Loads a live document and checks the caller has at least `minimum` on it.
 
@@ -117,7 +131,7 @@ async def require_document_role(
     document = await session.get(Document, document_id)
     if document is None or document.is_deleted:
         raise ApiError(404, "Document not found")
-    role = await document_role(session, document, user_id)
+    role = await document_role(session, document, user_id, include_public=include_public)
     if role is None:
         raise ApiError(403, denied or "Forbidden: No access to this document")
     if role < minimum:

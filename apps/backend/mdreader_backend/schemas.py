@@ -34,6 +34,11 @@ UtcDatetime = Annotated[
 ]
 
 
+# Paging bounds: (page - 1) * page_size and offsets must fit the database's integer offsets.
+MAX_PAGE = 1_000_000
+MAX_OFFSET = 2**31 - 1
+
+
 def _client_uuid_or_none(value: object) -> object:
     """A client-supplied id that is not a UUID is replaced by a fresh one, as the original did."""
     if value is None or isinstance(value, uuid.UUID):

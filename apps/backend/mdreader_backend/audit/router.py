@@ -9,11 +9,9 @@ from fastapi import APIRouter, Query
 from mdreader_backend.audit import service
 from mdreader_backend.audit.schemas import AuditLogPage
 from mdreader_backend.auth.dependencies import CurrentUser, DbSession
-from mdreader_backend.schemas import error_responses
+from mdreader_backend.schemas import MAX_OFFSET, error_responses
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-# Bounded so a huge offset is a 422, not a database integer overflow.
-MAX_OFFSET = 2**31 - 1
 
 
 @router.get(

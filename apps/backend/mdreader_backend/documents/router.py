@@ -26,7 +26,7 @@ from mdreader_backend.documents.schemas import (
 )
 from mdreader_backend.errors import ApiError
 from mdreader_backend.permissions import Role, require_document_role
-from mdreader_backend.schemas import encode_base64, error_responses
+from mdreader_backend.schemas import MAX_PAGE, encode_base64, error_responses
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 ERRORS = error_responses(400, 401, 403, 404, 409)
@@ -47,7 +47,7 @@ def _list(documents: list[Document], total: int, page: int, page_size: int) -> D
 async def shared_with_me(
     user: CurrentUser,
     session: DbSession,
-    page: int = Query(1, ge=1, description="accepted; the list is not paged"),
+    page: int = Query(1, ge=1, le=MAX_PAGE, description="accepted; the list is not paged"),
     page_size: int = Query(50, ge=1, le=100, description="accepted; the list is not paged"),
 ) -> DocumentList:
     documents = await service.shared_with_me(session, user)
@@ -79,7 +79,7 @@ async def list_workspace_documents(
     workspace_id: uuid.UUID,
     user: CurrentUser,
     session: DbSession,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=100),
     folder_id: uuid.UUID | None = Query(None),
     tags: str | None = Query(None, description="comma-separated; documents with any of them"),

@@ -89,7 +89,9 @@ async def create(
                 raise ApiError(403, NO_UPDATE_PERMISSION)
             if existing.workspace_id != workspace_id:
                 raise ApiError(409, "A document with this id exists in another workspace")
-            await _apply(session, existing, body.model_dump(exclude_unset=True, exclude={"id"}))
+            changes = body.model_dump(exclude_unset=True, exclude={"id"})
+            _check_publishing(existing, role, changes)
+            await _apply(session, existing, changes)
             return existing, False
 
     document_id = body.id or uuid.uuid4()
@@ -120,11 +122,18 @@ async def create(
     return document, True
 
 
+def _check_publishing(document: Document, role: Role, changes: dict[str, Any]) -> None:
+    """Making a document public shares it with everyone: that takes what sharing takes (admin)."""
+    if "is_public" in changes and changes["is_public"] != document.is_public and role < Role.ADMIN:
+        raise ApiError(403, "Only document admins can change public access")
+
+
 async def update(session: AsyncSession, user: User, document_id: uuid.UUID, body: DocumentUpdate) -> Document:
     changes = body.model_dump(exclude_unset=True)
-    document, _ = await require_document_role(
+    document, role = await require_document_role(
         session, document_id, user.id, Role.EDITOR, denied=NO_UPDATE_PERMISSION
     )
+    _check_publishing(document, role, changes)
     if "yjs_state_b64" in changes:
         document = await lock_for_write(session, document_id) or document
     if changes.get("folder_id") is not None:

@@ -257,8 +257,10 @@ async def _grant(
 
 
 async def list_members(session: AsyncSession, document_id: uuid.UUID, actor: User) -> MembersResponse:
-    """Explicit document shares only (workspace members are not listed, as in the original)."""
-    await require_document_role(session, document_id, actor.id, Role.VIEWER)
+    """Explicit document shares only (workspace members are not listed, as in the original).
+
+    Public access alone does not show who has access (their emails) to everyone."""
+    await require_document_role(session, document_id, actor.id, Role.VIEWER, include_public=False)
     shares = await session.execute(
         select(DocumentShare, User)
         .outerjoin(User, User.id == DocumentShare.principal_id)
@@ -468,7 +470,7 @@ async def create_share_link(
 async def list_share_links(
     session: AsyncSession, document_id: uuid.UUID, actor: User
 ) -> list[ShareLinkResponse]:
-    await require_document_role(session, document_id, actor.id, Role.VIEWER)
+    await require_document_role(session, document_id, actor.id, Role.VIEWER, include_public=False)
     links = await session.scalars(
         select(ShareLink).where(ShareLink.document_id == document_id).order_by(ShareLink.created_at.desc())
     )

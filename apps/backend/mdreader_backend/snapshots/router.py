@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from mdreader_backend.auth.dependencies import AppSettings, CurrentUser, DbSession
-from mdreader_backend.schemas import error_responses
+from mdreader_backend.schemas import MAX_OFFSET, error_responses
 from mdreader_backend.snapshots import service
 from mdreader_backend.snapshots.schemas import (
     RestoreConflict,
@@ -30,7 +30,7 @@ async def list_snapshots(
     user: CurrentUser,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SnapshotList:
     """Newest first."""
     snapshots, total = await service.list_snapshots(session, user.id, document_id, limit=limit, offset=offset)

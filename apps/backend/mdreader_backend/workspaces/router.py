@@ -10,7 +10,7 @@ from mdreader_backend.auth.dependencies import CurrentUser, DbSession
 from mdreader_backend.auth.models import User
 from mdreader_backend.errors import ApiError
 from mdreader_backend.permissions import Role, require_workspace_role
-from mdreader_backend.schemas import error_responses
+from mdreader_backend.schemas import MAX_PAGE, error_responses
 from mdreader_backend.workspaces import service
 from mdreader_backend.workspaces.models import Workspace, WorkspaceMember
 from mdreader_backend.workspaces.schemas import (
@@ -63,7 +63,7 @@ async def create_workspace(body: WorkspaceCreate, user: CurrentUser, session: Db
 async def list_workspaces(
     user: CurrentUser,
     session: DbSession,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=100),
     include_archived: bool = Query(False, description="accepted for compatibility; there is no archive"),
 ) -> WorkspaceList:
