@@ -64,6 +64,7 @@ case "$profile" in
     install_project requirements/dev.txt
     make_venv .venv-checkov requirements/checkov.txt
     bash scripts/setup_sync_tools.sh  # the real @hocuspocus/provider versions the sync tests drive
+    bash scripts/setup_infra_tools.sh  # pinned cdktn CLI + Node 22 (.local/tools/bin/cdktn) for `cdktn synth`
     ;;
   *) echo "usage: scripts/setup.sh [app|dev]" >&2; exit 2 ;;
 esac

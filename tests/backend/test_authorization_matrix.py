@@ -343,6 +343,8 @@ RULES: list[Rule] = [
     Rule("documents", "GET", "/api/v1/documents/shared-with-me", USER),
     Rule("documents", "GET", DOCS, "viewer"),
     Rule("documents", "PATCH", DOCS, "editor", body=body({"title": "Edited"})),
+    # Publishing shares the document with every user: it takes what sharing takes.
+    Rule("documents", "PATCH", DOCS, "admin", body=body({"is_public": True}), prepare=fresh_document),
     # Editors delete only their own documents; this one is the owner's, so admin is the minimum.
     Rule("documents", "DELETE", DOCS, "admin", status=204, prepare=fresh_document),
     Rule("documents", "POST", DOCS + "/star", "editor"),
@@ -827,6 +829,9 @@ async def test_a_public_document_gives_outsiders_read_access_only(world: World) 
     ]
     for path in reads:
         assert (await client.get(path, headers=outsider)).status_code == 200, path
+    # Who has access (emails) and the links are for real collaborators, not for everyone.
+    for path in (api(document, "/members"), api(document, "/share-links")):
+        assert (await client.get(path, headers=outsider)).status_code == 403, path
     writes = [
         ("PATCH", api(document), {"title": "Defaced"}),
         ("POST", api(document, "/star"), None),

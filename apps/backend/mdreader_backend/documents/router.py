@@ -151,7 +151,7 @@ async def unstar_document(document_id: uuid.UUID, user: CurrentUser, session: Db
     return StarResponse.model_validate(document)
 
 
-@router.post("/{document_id}/snapshot", status_code=204, responses={**ERRORS, **error_responses(422)})
+@router.post("/{document_id}/snapshot", status_code=204, responses=ERRORS)
 async def push_live_snapshot(
     document_id: uuid.UUID,
     user: CurrentUser,

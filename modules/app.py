@@ -1,0 +1,76 @@
+"""The CDK app: which stacks exist per environment and how layers hand values to each other.
+
+``EnvironmentStacks`` creates a layer's stack on first access, after the stacks it reads from, so
+synthesizing a subset of layers still builds exactly the producers the requested ones depend on.
+Cross-stack values are plain Python attributes; cdktn turns them into outputs and remote-state reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+
+from environments import EnvironmentSettings
+from modules._cdk import TARGET_VERSIONS, App
+from modules.backup import BackupStack
+from modules.bootstrap import BootstrapStack
+from modules.data import DataStack
+from modules.monitoring import MonitoringStack
+from modules.network import NetworkStack
+from modules.storage import StorageStack
+
+#: Every layer, producers before consumers.
+LAYER_NAMES = ("bootstrap", "monitoring", "network", "data", "storage", "backup")
+
+
+class EnvironmentStacks:
+    """The stacks of one environment, each built once, on demand."""
+
+    def __init__(self, app: App, settings: EnvironmentSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    @cached_property
+    def bootstrap(self) -> BootstrapStack:
+        return BootstrapStack(self.app, settings=self.settings)
+
+    @cached_property
+    def monitoring(self) -> MonitoringStack:
+        return MonitoringStack(self.app, settings=self.settings)
+
+    @cached_property
+    def network(self) -> NetworkStack:
+        return NetworkStack(self.app, settings=self.settings, monitoring=self.monitoring)
+
+    @cached_property
+    def data(self) -> DataStack:
+        return DataStack(self.app, settings=self.settings, network=self.network, monitoring=self.monitoring)
+
+    @cached_property
+    def storage(self) -> StorageStack:
+        return StorageStack(self.app, settings=self.settings)
+
+    @cached_property
+    def backup(self) -> BackupStack:
+        return BackupStack(self.app, settings=self.settings, data=self.data, storage=self.storage)
+
+    def build(self, layers: Iterable[str]) -> None:
+        """Create the stacks of the given layers (and, through attribute access, of their producers)."""
+        for layer in layers:
+            getattr(self, layer)
+
+
+def build_app(
+    environments: Iterable[EnvironmentSettings],
+    layers: Iterable[str] = LAYER_NAMES,
+    outdir: str | None = None,
+) -> App:
+    """An app holding the requested layers (plus the layers they read from) of every given environment."""
+    unknown = set(layers) - set(LAYER_NAMES)
+    if unknown:
+        raise ValueError(f"unknown layers {sorted(unknown)}; expected some of {LAYER_NAMES}")
+    app = App(outdir=outdir, context={"targetVersions": TARGET_VERSIONS})
+    requested = [layer for layer in LAYER_NAMES if layer in set(layers)]
+    for settings in environments:
+        EnvironmentStacks(app, settings).build(requested)
+    return app

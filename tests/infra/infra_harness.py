@@ -1,0 +1,170 @@
+"""Helpers of the infrastructure tests: offline child processes, synthesis, terraform's offline harness.
+
+Nothing here reaches beyond loopback: terraform and Checkov run with a dead loopback proxy, the EC2
+metadata lookup disabled, and (for plan only) test credentials injected through an override file that
+exists in the test's copy of the stack, never in cdktf.out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# main.py, modules/ and environments/ live at the repository root.
+sys.path.insert(0, str(ROOT))
+
+OFFLINE_PROXY = "http://127.0.0.1:9"
+REQUIRE_TERRAFORM = os.environ.get("MDREADER_REQUIRE_TERRAFORM") == "1"
+#: Where the machine image keeps provider mirrors; MDREADER_TF_PLUGIN_DIR overrides the search.
+MIRROR_CANDIDATES = (
+    Path("/opt/tf-plugins"),
+    Path("/usr/share/terraform/plugins"),
+    Path("/usr/local/share/terraform/plugins"),
+    Path.home() / ".terraform.d" / "plugins",
+    Path.home() / ".local" / "share" / "terraform" / "plugins",
+)
+
+
+def offline_env(tmp: Path) -> dict[str, str]:
+    """Environment for child processes: own TMPDIR (jsii unpacks there), no way off loopback."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "CHECKPOINT_DISABLE": "1",
+        "HTTPS_PROXY": OFFLINE_PROXY,
+        "HTTP_PROXY": OFFLINE_PROXY,
+        "https_proxy": OFFLINE_PROXY,
+        "http_proxy": OFFLINE_PROXY,
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
+
+
+def synthesize(outdir: Path, tmp: Path, *args: str, extra_env: dict[str, str] | None = None) -> Path:
+    subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--outdir", str(outdir), *args],
+        cwd=ROOT,
+        env={**offline_env(tmp), **(extra_env or {})},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return outdir
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip with the reason printed, or fail where CI requires terraform (MDREADER_REQUIRE_TERRAFORM=1)."""
+    if REQUIRE_TERRAFORM:
+        pytest.fail(f"{reason} (MDREADER_REQUIRE_TERRAFORM=1: terraform checks must run)")
+    print(f"SKIP terraform checks: {reason}")
+    pytest.skip(reason)
+
+
+def find_provider_mirror() -> Path | None:
+    """The root of a filesystem mirror of the AWS provider (<root>/<host>/hashicorp/aws/<version>/...)."""
+    override = os.environ.get("MDREADER_TF_PLUGIN_DIR")
+    candidates = [Path(override)] if override else list(MIRROR_CANDIDATES)
+    for root in candidates:
+        binaries = sorted(root.glob("*/hashicorp/aws/*/*/terraform-provider-aws_*"))
+        if binaries:
+            return root
+    return None
+
+
+class TerraformHarness:
+    """terraform with a project CLI config (shared plugin cache of symlinks into the mirror)."""
+
+    def __init__(self, binary: str, mirror: Path, workdir: Path) -> None:
+        self.binary = binary
+        self.mirror = mirror
+        self.workdir = workdir
+        cache = workdir / "plugin-cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        self.cli_config = workdir / "terraformrc"
+        self.cli_config.write_text(
+            "disable_checkpoint = true\n"
+            f'plugin_cache_dir = "{cache}"\n'
+            # No lock file is committed; let init reuse the cache without one.
+            "plugin_cache_may_break_dependency_lock_file = true\n"
+        )
+        self.env = {
+            **offline_env(workdir / "tmp"),
+            "TF_CLI_CONFIG_FILE": str(self.cli_config),
+            "TF_IN_AUTOMATION": "1",
+        }
+
+    def copy_stack(self, source: Path, name: str) -> Path:
+        target = self.workdir / "stacks" / name
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        shutil.copy(source / "cdk.tf.json", target / "cdk.tf.json")
+        return target
+
+    def offline_override(self) -> dict[str, Any]:
+        """Provider settings that keep plan off AWS, and local state instead of the S3 backend."""
+        return {
+            "provider": {
+                "aws": {
+                    "access_key": "mdreader-test",
+                    "secret_key": "mdreader-test",
+                    "skip_credentials_validation": True,
+                    "skip_requesting_account_id": True,
+                    "skip_metadata_api_check": True,
+                    # Without an account lookup the provider can't verify the allowed account.
+                    "allowed_account_ids": None,
+                }
+            },
+            "terraform": {"backend": {"local": {}}},
+        }
+
+    def write_offline_override(self, stack_dir: Path, remote_states: dict[str, Path] | None = None) -> Path:
+        """The offline override, pointing each ``terraform_remote_state`` at a local state file."""
+        override = self.offline_override()
+        if remote_states:
+            override["data"] = {
+                "terraform_remote_state": {
+                    name: {"backend": "local", "config": {"path": str(path)}}
+                    for name, path in remote_states.items()
+                }
+            }
+        path = stack_dir / "offline_override.tf.json"
+        path.write_text(json.dumps(override, indent=2))
+        return path
+
+
+#: Stand-ins for producer outputs, by the resource type and attribute each output refers to.
+FAKE_VALUES = {
+    ("aws_vpc", "id"): "vpc-0123456789abcdef0",
+    ("aws_subnet", "id"): "subnet-0123456789abcdef0",
+    ("aws_security_group", "id"): "sg-0123456789abcdef0",
+    ("aws_kms_key", "arn"): "arn:aws:kms:{region}:{account}:key/11111111-2222-3333-4444-555555555555",
+    ("aws_db_instance", "arn"): "arn:aws:rds:{region}:{account}:db:mdreader-offline",
+    ("aws_s3_bucket", "arn"): "arn:aws:s3:::mdreader-offline",
+}
+
+
+def producer_state(producer: dict[str, Any], region: str, account_id: str) -> dict[str, Any]:
+    """A local state file with a syntactically valid value for every output a producer stack declares."""
+    outputs: dict[str, Any] = {}
+    for name, output in producer.get("output", {}).items():
+        resource_type, _, attribute = output["value"].removeprefix("${").removesuffix("}").split(".")
+        value = FAKE_VALUES[(resource_type, attribute)].format(region=region, account=account_id)
+        outputs[name] = {"value": value, "type": "string"}
+    return {
+        "version": 4,
+        "terraform_version": "1.11.4",
+        "serial": 1,
+        "lineage": "mdreader-offline-plan",
+        "outputs": outputs,
+        "resources": [],
+    }

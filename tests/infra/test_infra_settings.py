@@ -1,0 +1,76 @@
+"""environments/: typed settings; a wrong value stops synthesis with a message naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from infra_harness import ROOT  # noqa: F401  (puts the repository root on sys.path)
+
+import environments
+import main
+from environments.settings import EnvironmentSettings
+
+
+def changed(env: str, section: str | None, **values: Any) -> dict[str, Any]:
+    data = environments.load(env).model_dump()
+    (data[section] if section else data).update(values)
+    return data
+
+
+@pytest.mark.parametrize("env", environments.ENVIRONMENT_NAMES)
+def test_every_environment_loads(env: str) -> None:
+    settings = environments.load(env)
+    assert settings.name == env
+    assert settings.prefix == f"mdreader-{env}"
+    assert len(settings.availability_zones) == settings.network.az_count >= 2
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "field"),
+    [
+        ("network", {"az_count": 1}, "network.az_count"),
+        ("network", {"vpc_cidr": "10.0.0.0/33"}, "network.vpc_cidr"),
+        ("network", {"flow_log_retention_days": 45}, "network.flow_log_retention_days"),
+        ("network", {"nat_gateway_per_az": "sometimes"}, "network.nat_gateway_per_az"),
+        ("database", {"backup_retention_days": 36}, "database.backup_retention_days"),
+        ("database", {"instance_class": "t4g.micro"}, "database.instance_class"),
+        ("database", {"max_allocated_storage_gb": 10}, "max_allocated_storage_gb"),
+        ("database", {"monitoring_interval_seconds": 7}, "monitoring_interval_seconds"),
+        ("cache", {"node_count": 1, "automatic_failover": True}, "automatic_failover"),
+        ("storage", {"cors_allowed_origins": ("http://example.com",)}, "cors_allowed_origins"),
+        ("storage", {"glacier_after_days": 40}, "glacier_after_days"),
+        (None, {"account_id": "12345"}, "account_id"),
+        (None, {"domain_name": "Not A Domain"}, "domain_name"),
+        (None, {"regoin": "eu-west-1"}, "regoin"),
+    ],
+)
+def test_invalid_settings_name_the_field(section: str | None, values: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=field.replace(".", r"\.")):
+        EnvironmentSettings.model_validate(changed("dev", section, **values))
+
+
+def test_synth_stops_with_the_environment_and_field_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = changed("staging", "database", backup_retention_days=0)
+    monkeypatch.setattr(environments.staging, "settings", lambda: EnvironmentSettings.model_validate(broken))
+    assert main.main(["--env", "staging", "--outdir", str(tmp_path)]) == 2
+    message = capsys.readouterr().err
+    assert "environments/staging.py" in message
+    assert "database.backup_retention_days" in message
+
+
+def test_unknown_layer_from_the_environment_stops_synth(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MDREADER_LAYERS", "network,databse")
+    assert main.main(["--env", "dev", "--outdir", str(tmp_path)]) == 2
+    assert "databse" in capsys.readouterr().err
+
+
+def test_settings_are_immutable() -> None:
+    settings = environments.load("prod")
+    with pytest.raises(ValueError, match="frozen"):
+        settings.database.multi_az = False  # type: ignore[misc]
