@@ -4,6 +4,7 @@ PostgreSQL database of their own, plus a raw-frame WebSocket client for protocol
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pycrdt
 import pytest
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
@@ -235,3 +237,41 @@ class SyncProcess:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
+
+
+def text_update(text: str, field: str = "t") -> bytes:
+    """A Yjs update from a fresh replica whose Y.Text `field` holds `text`."""
+    doc = pycrdt.Doc()
+    doc.get(field, type=pycrdt.Text).insert(0, text)
+    return doc.get_update()
+
+
+async def stored_doc(stack: SyncStack, name: str, headers: dict[str, str]) -> pycrdt.Doc[Any]:
+    """The document's Yjs state as the REST API returns it (GET /api/v1/documents/{id})."""
+    document = (await stack.http.get(f"/api/v1/documents/{name}", headers=headers)).json()
+    doc: pycrdt.Doc[Any] = pycrdt.Doc()
+    if document["yjs_state_b64"]:
+        doc.apply_update(base64.b64decode(document["yjs_state_b64"]))
+    return doc
+
+
+async def create_with_id(stack: SyncStack, owner: Account, document_id: str) -> httpx.Response:
+    """The client's create of a document it already opened over the WebSocket (its id, a new workspace)."""
+    workspace = await create_workspace(stack.http, owner)
+    return await stack.http.post(
+        "/api/v1/documents",
+        params={"workspace_id": workspace["id"]},
+        json={"id": document_id, "title": "Created"},
+        headers=owner.headers,
+    )
+
+
+async def open_document(url: str, name: str, token: str) -> RawClient:
+    """A raw client past the handshake: Authenticated(read-write), the server's Step1 and Step2."""
+    client = await RawClient.open(url)
+    await client.send(auth_frame(name, token))
+    await client.send(protocol.sync_message(name, protocol.SyncStep.STEP1, pycrdt.Doc().get_state()))
+    assert (await client.next_of(MessageType.AUTH)).raw == protocol.authenticated(name, read_only=False)
+    assert (await client.next_of(MessageType.SYNC)).frame.body.read_var_uint() == protocol.SyncStep.STEP1
+    assert (await client.next_of(MessageType.SYNC)).frame.body.read_var_uint() == protocol.SyncStep.STEP2
+    return client

@@ -13,13 +13,7 @@ from mdreader_backend.email import LogEmailSender
 from mdreader_sync import protocol
 from mdreader_sync.protocol import MessageType, SyncStep
 from tests.backend.conftest import share
-from tests.sync.harness import RawClient, SyncStack, auth_frame
-
-
-def text_update(text: str) -> bytes:
-    doc = pycrdt.Doc()
-    doc.get("t", type=pycrdt.Text).insert(0, text)
-    return doc.get_update()
+from tests.sync.harness import RawClient, SyncStack, auth_frame, create_with_id, stored_doc, text_update
 
 
 async def connect_as(stack: SyncStack, name: str, token: str, path: str = "/") -> tuple[RawClient, bytes]:
@@ -117,19 +111,8 @@ async def test_provisional_document_lifecycle(sync_stack: SyncStack) -> None:
     assert answer == protocol.permission_denied(name)
     await intruder.close()
 
-    workspace = (
-        await sync_stack.http.post("/api/v1/workspaces", json={"name": "W"}, headers=alice.headers)
-    ).json()
-    created = await sync_stack.http.post(
-        "/api/v1/documents",
-        params={"workspace_id": workspace["id"]},
-        json={"id": name, "title": "T"},
-        headers=alice.headers,
-    )
-    assert created.status_code == 201
-    fetched = (await sync_stack.http.get(f"/api/v1/documents/{name}", headers=alice.headers)).json()
-    doc = pycrdt.Doc()
-    doc.apply_update(base64.b64decode(fetched["yjs_state_b64"]))
+    assert (await create_with_id(sync_stack, alice, name)).status_code == 201
+    doc = await stored_doc(sync_stack, name, alice.headers)
     assert str(doc.get("t", type=pycrdt.Text)) == "before create"
 
     # From now on the normal rules apply: Bob still has no access, and Alice keeps editing.

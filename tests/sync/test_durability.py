@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import signal
 import time
@@ -14,23 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from mdreader_sync import protocol
 from mdreader_sync.protocol import MessageType, SyncStep
-from tests.sync.harness import RawClient, SyncProcess, SyncStack, auth_frame
-
-
-async def handshake(client: RawClient, name: str, token: str) -> None:
-    await client.send(auth_frame(name, token))
-    await client.send(protocol.sync_message(name, SyncStep.STEP1, pycrdt.Doc().get_state()))
-    await client.next_of(MessageType.AUTH)
-    await client.next_of(MessageType.SYNC)
-    await client.next_of(MessageType.SYNC)
-
-
-async def stored_text(stack: SyncStack, name: str, headers: dict[str, str]) -> str:
-    document = (await stack.http.get(f"/api/v1/documents/{name}", headers=headers)).json()
-    doc = pycrdt.Doc()
-    if document["yjs_state_b64"]:
-        doc.apply_update(base64.b64decode(document["yjs_state_b64"]))
-    return str(doc.get("t", type=pycrdt.Text))
+from tests.sync.harness import RawClient, SyncProcess, SyncStack, auth_frame, open_document, stored_doc
 
 
 async def test_sigterm_flushes_and_closes_clients_with_4205(sync_stack: SyncStack) -> None:
@@ -39,8 +22,7 @@ async def test_sigterm_flushes_and_closes_clients_with_4205(sync_stack: SyncStac
     service = SyncProcess(sync_stack.database_url, sync_debounce_seconds="30", sync_max_debounce_seconds="60")
     await service.start()
     try:
-        client = await RawClient.open(service.url)
-        await handshake(client, name, alice.access_token)
+        client = await open_document(service.url, name, alice.access_token)
         doc = pycrdt.Doc()
         doc.get("t", type=pycrdt.Text).insert(0, "flushed on SIGTERM")
         await client.send(protocol.sync_message(name, SyncStep.UPDATE, doc.get_update()))
@@ -53,7 +35,8 @@ async def test_sigterm_flushes_and_closes_clients_with_4205(sync_stack: SyncStac
     finally:
         await service.kill()
     # Compaction was 30 s away: the shutdown flush merged it into the document.
-    assert await stored_text(sync_stack, name, alice.headers) == "flushed on SIGTERM"
+    stored = await stored_doc(sync_stack, name, alice.headers)
+    assert str(stored.get("t", type=pycrdt.Text)) == "flushed on SIGTERM"
 
 
 async def test_kill_9_loses_no_acknowledged_update(sync_stack: SyncStack) -> None:
@@ -61,8 +44,7 @@ async def test_kill_9_loses_no_acknowledged_update(sync_stack: SyncStack) -> Non
     name = (await sync_stack.document(alice))["id"]
     service = SyncProcess(sync_stack.database_url)
     await service.start()
-    client = await RawClient.open(service.url)
-    await handshake(client, name, alice.access_token)
+    client = await open_document(service.url, name, alice.access_token)
     doc = pycrdt.Doc()
     text = doc.get("t", type=pycrdt.Text)
     acked: list[int] = []  # indices of keystrokes acknowledged with SyncStatus(1)

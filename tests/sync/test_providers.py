@@ -10,7 +10,7 @@ import pycrdt
 import pytest
 
 from tests.backend.conftest import add_workspace_member
-from tests.sync.harness import SyncStack
+from tests.sync.harness import SyncStack, create_with_id, stored_doc
 from tests.sync.node_driver import DriverError, NodeDriver
 
 VERSIONS = ["v2", "v3", "v4"]
@@ -18,6 +18,13 @@ VERSIONS = ["v2", "v3", "v4"]
 
 async def status(driver: NodeDriver, client: str) -> dict[str, object]:
     return await driver.call("status", client=client)
+
+
+async def connect_synced(
+    driver: NodeDriver, stack: SyncStack, client: str, name: str, token: str, version: str = "v3"
+) -> None:
+    await driver.call("connect", client=client, url=stack.url, document=name, token=token, version=version)
+    await driver.call("waitFor", client=client, condition="synced", timeoutMs=10000)
 
 
 async def assert_clean(driver: NodeDriver, client: str) -> None:
@@ -32,15 +39,7 @@ async def test_two_clients_converge_and_everything_is_acknowledged(
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
     for client in ("a", "b"):
-        await node_driver.call(
-            "connect",
-            client=client,
-            url=sync_stack.url,
-            document=name,
-            token=alice.access_token,
-            version=version,
-        )
-        await node_driver.call("waitFor", client=client, condition="synced", timeoutMs=10000)
+        await connect_synced(node_driver, sync_stack, client, name, alice.access_token, version)
     await node_driver.call("appendParagraph", client="a", field="content", text="Hello from TipTap")
     await node_driver.call("insertText", client="b", field="t", text="plain text")
     await node_driver.call(
@@ -148,23 +147,13 @@ async def test_provisional_document_typed_before_its_rest_create(
     await node_driver.call("connect", client="bob", url=sync_stack.url, document=name, token=bob.access_token)
     await node_driver.call("waitFor", client="bob", condition="authenticationFailed", timeoutMs=10000)
 
-    workspace = (
-        await sync_stack.http.post("/api/v1/workspaces", json={"name": "W"}, headers=alice.headers)
-    ).json()
-    created = await sync_stack.http.post(
-        "/api/v1/documents",
-        params={"workspace_id": workspace["id"]},
-        json={"id": name, "title": "T"},
-        headers=alice.headers,
-    )
+    created = await create_with_id(sync_stack, alice, name)
     assert created.status_code == 201
-    fetched = (await sync_stack.http.get(f"/api/v1/documents/{name}", headers=alice.headers)).json()
-    doc = pycrdt.Doc()
-    doc.apply_update(base64.b64decode(fetched["yjs_state_b64"]))
+    doc = await stored_doc(sync_stack, name, alice.headers)
     assert "draft before create" in str(doc.get("content", type=pycrdt.XmlFragment))
 
     # Shared by the normal rules from now on: a workspace member can join.
-    await add_workspace_member(sync_stack.http, alice, workspace["id"], bob, "editor")
+    await add_workspace_member(sync_stack.http, alice, created.json()["workspace_id"], bob, "editor")
     await node_driver.call(
         "connect", client="bob2", url=sync_stack.url, document=name, token=bob.access_token
     )
@@ -184,11 +173,7 @@ async def test_synced_content_reaches_rest_and_rest_pushes_reach_clients(
     await node_driver.call("waitFor", client="a", condition="synced", timeoutMs=10000)
 
     async def rest_text() -> str:
-        document = (await sync_stack.http.get(f"/api/v1/documents/{name}", headers=alice.headers)).json()
-        doc = pycrdt.Doc()
-        if document["yjs_state_b64"]:
-            doc.apply_update(base64.b64decode(document["yjs_state_b64"]))
-        return str(doc.get("t", type=pycrdt.Text))
+        return str((await stored_doc(sync_stack, name, alice.headers)).get("t", type=pycrdt.Text))
 
     for _ in range(60):  # compaction runs within the (test) debounce of 0.2-1 s
         if await rest_text() == "typed live":
@@ -225,15 +210,7 @@ async def test_idle_providers_stay_connected_for_70_seconds(
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
     for version in VERSIONS:
-        await node_driver.call(
-            "connect",
-            client=version,
-            url=sync_stack.url,
-            document=name,
-            token=alice.access_token,
-            version=version,
-        )
-        await node_driver.call("waitFor", client=version, condition="synced", timeoutMs=10000)
+        await connect_synced(node_driver, sync_stack, version, name, alice.access_token, version)
     await asyncio.sleep(70)
     for version in VERSIONS:
         current = await status(node_driver, version)

@@ -15,27 +15,11 @@ from mdreader_backend.documents.models import DocumentUpdateLog
 from mdreader_sync import protocol
 from mdreader_sync.protocol import MessageType, SyncStep
 from tests.backend.conftest import add_workspace_member
-from tests.sync.harness import RawClient, SyncStack, auth_frame, new_document_name
-
-
-def text_update(text: str) -> bytes:
-    doc = pycrdt.Doc()
-    doc.get("t", type=pycrdt.Text).insert(0, text)
-    return doc.get_update()
+from tests.sync.harness import RawClient, SyncStack, auth_frame, new_document_name, open_document, text_update
 
 
 def empty_state_vector() -> bytes:
     return pycrdt.Doc().get_state()
-
-
-async def open_document(stack: SyncStack, name: str, token: str) -> RawClient:
-    client = await RawClient.open(stack.url)
-    await client.send(auth_frame(name, token))
-    await client.send(protocol.sync_message(name, SyncStep.STEP1, empty_state_vector()))
-    assert (await client.next_of(MessageType.AUTH)).raw.endswith(b"read-write")
-    assert (await client.next_of(MessageType.SYNC)).frame.body.read_var_uint() == SyncStep.STEP1
-    assert (await client.next_of(MessageType.SYNC)).frame.body.read_var_uint() == SyncStep.STEP2
-    return client
 
 
 async def test_health_answers_plain_http(sync_stack: SyncStack) -> None:
@@ -68,7 +52,7 @@ async def test_handshake_order_and_acks(sync_stack: SyncStack) -> None:
 async def test_update_is_durable_before_its_ack(sync_stack: SyncStack) -> None:
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
-    client = await open_document(sync_stack, name, alice.access_token)
+    client = await open_document(sync_stack.url, name, alice.access_token)
     update = text_update("durable")
     await client.send(protocol.sync_message(name, SyncStep.UPDATE, update))
     await client.next_of(MessageType.SYNC_STATUS)
@@ -176,7 +160,7 @@ async def test_pre_auth_queue_limit_closes_4205(sync_stack: SyncStack) -> None:
 async def test_close_of_the_last_document_closes_the_socket_for_v2_v3(sync_stack: SyncStack) -> None:
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
-    client = await open_document(sync_stack, name, alice.access_token)
+    client = await open_document(sync_stack.url, name, alice.access_token)
     await client.send(protocol.stateless(name, "")[:-1] + b"")  # harmless: an unterminated stateless
     await client.send(protocol.Encoder().write_var_string(name).write_var_uint(MessageType.CLOSE).to_bytes())
     assert await client.closed() == (1000, "provider_initiated")
@@ -196,8 +180,8 @@ async def test_close_from_a_v4_provider_gets_a_close_frame_back(sync_stack: Sync
 async def test_awareness_is_echoed_and_removed_on_disconnect(sync_stack: SyncStack) -> None:
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
-    first = await open_document(sync_stack, name, alice.access_token)
-    second = await open_document(sync_stack, name, alice.access_token)
+    first = await open_document(sync_stack.url, name, alice.access_token)
+    second = await open_document(sync_stack.url, name, alice.access_token)
     awareness = pycrdt.Awareness(pycrdt.Doc())
     awareness.set_local_state({"user": {"name": "Zoë", "color": "#f00"}})
     update = awareness.encode_awareness_update([awareness.client_id])
@@ -220,8 +204,8 @@ async def test_awareness_is_echoed_and_removed_on_disconnect(sync_stack: SyncSta
 async def test_garbage_from_one_socket_does_not_disturb_another(sync_stack: SyncStack) -> None:
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
-    healthy = await open_document(sync_stack, name, alice.access_token)
-    rogue = await open_document(sync_stack, name, alice.access_token)
+    healthy = await open_document(sync_stack.url, name, alice.access_token)
+    rogue = await open_document(sync_stack.url, name, alice.access_token)
     await rogue.send(protocol.sync_message(name, SyncStep.UPDATE, b"\xff\xfe\xfd"))
     assert await rogue.closed() == (4205, "Reset Connection")
     await healthy.send(protocol.sync_message(name, SyncStep.UPDATE, text_update("still fine")))
@@ -232,7 +216,7 @@ async def test_garbage_from_one_socket_does_not_disturb_another(sync_stack: Sync
 async def test_rest_write_reaches_a_connected_client(sync_stack: SyncStack) -> None:
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
-    client = await open_document(sync_stack, name, alice.access_token)
+    client = await open_document(sync_stack.url, name, alice.access_token)
     update = text_update("from REST")
     response = await sync_stack.http.patch(
         f"/api/v1/documents/{name}",
@@ -251,7 +235,7 @@ async def test_rest_write_reaches_a_connected_client(sync_stack: SyncStack) -> N
 async def test_compaction_merges_into_the_document(sync_stack: SyncStack) -> None:
     alice = await sync_stack.user("alice")
     name = (await sync_stack.document(alice))["id"]
-    client = await open_document(sync_stack, name, alice.access_token)
+    client = await open_document(sync_stack.url, name, alice.access_token)
     await client.send(protocol.sync_message(name, SyncStep.UPDATE, text_update("compact me")))
     await client.next_of(MessageType.SYNC_STATUS)
     for _ in range(50):

@@ -1,7 +1,12 @@
-"""`python -m mdreader_sync`: migrate the database, then run the sync service until SIGTERM."""
+"""`python -m mdreader_sync`: migrate the database, then run the sync service until SIGTERM.
+
+`--print-ready` prints one JSON line, {"port": ..., "pid": ...}, once the port is open (for supervisors
+and the benchmark harness; with SYNC_PORT=0 it reports the port the system chose).
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 
@@ -12,6 +17,9 @@ from mdreader_sync.settings import get_sync_settings
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m mdreader_sync")
+    parser.add_argument("--print-ready", action="store_true", help="print {port, pid} as JSON when listening")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_sync_settings()
     logging.getLogger().setLevel(settings.log_level.upper())
@@ -19,7 +27,7 @@ def main() -> None:
         LOCAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
     if settings.sync_migrate_on_start:
         upgrade(settings.database_url)
-    asyncio.run(run(settings))
+    asyncio.run(run(settings, print_ready=args.print_ready))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import time
 import uuid
@@ -244,9 +245,11 @@ class SyncServer:
                 room.sweep_awareness(now_ms)
 
 
-async def run(settings: SyncSettings) -> None:
+async def run(settings: SyncSettings, *, print_ready: bool = False) -> None:
     server = SyncServer(settings)
     await server.start()
+    if print_ready:
+        print(json.dumps({"port": server.port, "pid": os.getpid(), "name": "mdreader-sync"}), flush=True)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
