@@ -247,3 +247,16 @@ async def test_compaction_merges_into_the_document(sync_stack: SyncStack) -> Non
     doc.apply_update(base64.b64decode(document["yjs_state_b64"]))
     assert str(doc.get("t", type=pycrdt.Text)) == "compact me"
     await client.close()
+
+
+@pytest.mark.parametrize("sync_stack", [{"sync_require_auth": False}], indirect=True)
+async def test_without_auth_any_name_is_served_with_or_without_an_auth_frame(sync_stack: SyncStack) -> None:
+    """Benchmark mode: v2 providers send no Auth frame without a token; v3/v4 always send one."""
+    with_auth = await RawClient.open(sync_stack.url)
+    await with_auth.send(auth_frame("bench-1", "any-token"))
+    assert (await with_auth.next()).raw == protocol.authenticated("bench-1", read_only=False)
+    without_auth = await RawClient.open(sync_stack.url)
+    await without_auth.send(protocol.sync_message("bench-1", SyncStep.STEP1, empty_state_vector()))
+    assert (await without_auth.next()).raw == protocol.authenticated("bench-1", read_only=False)
+    await with_auth.close()
+    await without_auth.close()
