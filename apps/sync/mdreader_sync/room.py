@@ -2,7 +2,7 @@
 
 One Room per document per process. Updates from clients are applied in memory and broadcast at once; a
 single writer task appends them to the durable log in batches (group commit) and only then acknowledges
-each with SyncStatus(1), in arrival order. Compaction into `documents.yjs_state` is debounced.
+each with SyncStatus(1), in arrival order (see writer.py). Compaction into `documents.yjs_state` is debounced.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pycrdt import Awareness, Doc, TransactionEvent, get_state
 
 from mdreader_sync import protocol
 from mdreader_sync.lib0 import DecodeError, Decoder
-from mdreader_sync.store import DocumentStore, LoggedUpdate, ProvisionalRevoked
+from mdreader_sync.store import DocumentStore, LoggedUpdate
+from mdreader_sync.writer import DurableWriter
 
 if TYPE_CHECKING:
     from mdreader_sync.settings import SyncSettings
@@ -43,12 +44,6 @@ class InvalidUpdateError(ValueError):
 
 
 @dataclass
-class _PendingWrite:
-    update: bytes | None  # None: nothing new to store, only an ack to keep in order
-    on_durable: Callable[[], None]
-
-
-@dataclass
 class _Compaction:
     first_pending: float | None = None
     due: float = 0.0
@@ -62,6 +57,7 @@ class Room:
         document_id: uuid.UUID,
         *,
         store: DocumentStore,
+        writer: DurableWriter,
         settings: SyncSettings,
         provisional_owner: uuid.UUID | None,
         on_empty: Callable[[Room], None],
@@ -77,10 +73,14 @@ class Room:
         self.peers: dict[Peer, set[int]] = {}  # connection -> awareness client ids it announced
         self.seen_log_ids: set[int] = set()
         self._store = store
+        self._writer = writer
         self._settings = settings
         self._on_empty = on_empty
         self._last_transaction_update = b""
-        self._writes: asyncio.Queue[_PendingWrite] = asyncio.Queue()
+        self._in_flight = 0  # submitted to the writer, not yet durable
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._revoked = False
         self._compaction = _Compaction()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
@@ -97,17 +97,14 @@ class Room:
             for row in stored.log:
                 self.doc.apply_update(row.update)
         self.seen_log_ids.update(row.id for row in stored.log)
-        self._tasks = [
-            asyncio.create_task(self._write_loop(), name=f"writer:{self.name}"),
-            asyncio.create_task(self._compact_loop(), name=f"compactor:{self.name}"),
-        ]
+        self._tasks = [asyncio.create_task(self._compact_loop(), name=f"compactor:{self.name}")]
 
     async def close(self) -> None:
         """Flushes pending writes and the compaction, then stops the room's tasks."""
         if self._closed:
             return
         self._closed = True
-        await self._writes.join()
+        await self._drained.wait()
         await self.compact_now()
         for task in self._tasks:
             task.cancel()
@@ -160,7 +157,32 @@ class Room:
         applied = self._apply(update, origin=sender)
         if applied:
             self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied), skip=sender)
-        self._writes.put_nowait(_PendingWrite(update=applied or None, on_durable=on_durable))
+        self._in_flight += 1
+        self._drained.clear()
+
+        def durable(row_id: int | None) -> None:
+            if row_id is not None:
+                self.seen_log_ids.add(row_id)
+                self._schedule_compaction()
+            on_durable()
+            self._written()
+
+        def revoked() -> None:
+            self._written()
+            self.revoke_all()
+
+        self._writer.submit(
+            self.document_id,
+            applied or None,
+            provisional_owner=self.provisional_owner,
+            on_durable=durable,
+            on_revoked=revoked,
+        )
+
+    def _written(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._drained.set()
 
     def contains(self, update: bytes) -> bool:
         """Read-only Step2 ack: does the document already hold everything `update` carries?
@@ -235,44 +257,11 @@ class Room:
 
     # --- persistence -------------------------------------------------------------------------------
 
-    async def _write_loop(self) -> None:
-        while True:
-            batch = [await self._writes.get()]
-            while not self._writes.empty():
-                batch.append(self._writes.get_nowait())
-            stored = await self._store_durably([item.update for item in batch if item.update])
-            for item in batch:
-                if stored:
-                    item.on_durable()
-                self._writes.task_done()
-            if not stored:
-                self.revoke_all()
-            elif any(item.update for item in batch):
-                self._schedule_compaction()
-
-    async def _store_durably(self, updates: list[bytes]) -> bool:
-        """Retries until the log has them (nothing is acked before); False if the room lost the document."""
-        backoff = 0.1
-        while updates:
-            try:
-                ids = await self._store.append(
-                    self.document_id, updates, provisional_owner=self.provisional_owner
-                )
-            except ProvisionalRevoked:
-                logger.warning(
-                    "document %s: provisional content is no longer ours; closing the room", self.name
-                )
-                return False
-            except Exception:
-                logger.exception("document %s: storing %d updates failed; retrying", self.name, len(updates))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            self.seen_log_ids.update(ids)
-            break
-        return True
-
     def revoke_all(self) -> None:
+        """The provisional content is no longer this room's to keep (claimed by someone else, purged)."""
+        if not self._revoked:
+            logger.warning("document %s: provisional content is no longer ours; closing the room", self.name)
+            self._revoked = True
         for peer in list(self.peers):
             peer.revoke()
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from mdreader_sync.access import Access
 from mdreader_sync.room import Room
 from mdreader_sync.store import DocumentStore
+from mdreader_sync.writer import DurableWriter
 
 if TYPE_CHECKING:
     from mdreader_sync.connection import DocumentConnection
@@ -19,8 +20,9 @@ logger = logging.getLogger("mdreader_sync.rooms")
 
 
 class RoomRegistry:
-    def __init__(self, store: DocumentStore, settings: SyncSettings) -> None:
+    def __init__(self, store: DocumentStore, writer: DurableWriter, settings: SyncSettings) -> None:
         self._store = store
+        self._writer = writer
         self._settings = settings
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
@@ -64,6 +66,7 @@ class RoomRegistry:
             name,
             access.document_id,
             store=self._store,
+            writer=self._writer,
             settings=self._settings,
             provisional_owner=access.user_id if access.provisional else None,
             on_empty=self._unload,

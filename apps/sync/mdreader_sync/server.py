@@ -26,9 +26,11 @@ from mdreader_backend.documents.live import LIVE_UPDATES_CHANNEL
 from mdreader_backend.documents.provisional import purge_expired
 from mdreader_sync.access import Access, authorize
 from mdreader_sync.connection import ClientSocket, CloseEvent
+from mdreader_sync.room import Room
 from mdreader_sync.rooms import RoomRegistry
 from mdreader_sync.settings import SyncSettings
 from mdreader_sync.store import DocumentStore
+from mdreader_sync.writer import DurableWriter
 
 logger = logging.getLogger("mdreader_sync")
 
@@ -56,7 +58,8 @@ class SyncServer:
         self.engine = engine or create_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.store = DocumentStore(self.sessions)
-        self.rooms = RoomRegistry(self.store, settings)
+        self.writer = DurableWriter(self.store)
+        self.rooms = RoomRegistry(self.store, self.writer, settings)
         self.sockets: set[ClientSocket] = set()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -113,6 +116,7 @@ class SyncServer:
             self.sockets.discard(client)
 
     async def start(self) -> None:
+        self.writer.start()
         self._server = await serve(
             self._handle,
             self.settings.sync_host,
@@ -151,7 +155,9 @@ class SyncServer:
         for client in list(self.sockets):
             client.close(*CloseEvent.RESET)
         try:
-            await asyncio.wait_for(self.rooms.close_all(), timeout=self.settings.sync_shutdown_seconds)
+            async with asyncio.timeout(self.settings.sync_shutdown_seconds):
+                await self.rooms.close_all()
+                await self.writer.stop()
         except TimeoutError:
             logger.error("shutdown: documents not flushed within %ss", self.settings.sync_shutdown_seconds)
         for task in self._tasks:
@@ -167,26 +173,24 @@ class SyncServer:
 
     # --- background loops ----------------------------------------------------------------------------
 
-    async def _catch_up(self, rooms: list[str] | None = None) -> None:
+    async def _catch_up(self, rooms: list[Room], *, after_id: int = 0) -> int:
         """Applies log rows the rooms have not seen (REST writes, overwrite-restores, other instances)."""
-        selected = [
-            self.rooms.rooms[name] for name in (rooms or list(self.rooms.rooms)) if name in self.rooms.rooms
-        ]
-        if not selected:
-            return
-        unseen = await self.store.unseen(
-            [room.document_id for room in selected],
-            {room.document_id: room.seen_log_ids for room in selected},
+        unseen, highest = await self.store.unseen(
+            {room.document_id: room.seen_log_ids for room in rooms}, after_id=after_id
         )
-        for room in selected:
+        for room in rooms:
             if room.document_id in unseen:
                 room.apply_logged(unseen[room.document_id])
+        return highest
 
     async def _poll_log(self) -> None:
+        """Every period, rows newer than the last poll. A row that commits after a newer one (rare) is
+        still caught by its NOTIFY (which rescans the document) or, at the latest, by compaction."""
+        cursor = 0
         while True:
             await asyncio.sleep(self.settings.sync_poll_interval_seconds)
             try:
-                await self._catch_up()
+                cursor = await self._catch_up(list(self.rooms.rooms.values()), after_id=cursor)
             except Exception:
                 logger.exception("polling the update log failed")
 
@@ -200,15 +204,13 @@ class SyncServer:
         except Exception:
             logger.exception("LISTEN connection failed; relying on polling")
             return
-        by_document: dict[uuid.UUID, str] = {}
 
         def notified(_connection: object, _pid: int, _channel: str, payload: str) -> None:
-            by_document.clear()
-            by_document.update({room.document_id: name for name, room in self.rooms.rooms.items()})
             with contextlib.suppress(ValueError):
-                name = by_document.get(uuid.UUID(payload))
-                if name is not None:
-                    asyncio.create_task(self._catch_up([name]))  # noqa: RUF006
+                document_id = uuid.UUID(payload)
+                rooms = [room for room in self.rooms.rooms.values() if room.document_id == document_id]
+                if rooms:
+                    asyncio.create_task(self._catch_up(rooms))  # noqa: RUF006
 
         await connection.add_listener(LIVE_UPDATES_CHANNEL, notified)
         self._listener = connection

@@ -7,6 +7,7 @@ same lock REST writes take), so REST and sync writes merge and never overwrite e
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,8 +33,11 @@ class StoredDocument:
     exists: bool  # False: provisional (or not created at all)
 
 
-class ProvisionalRevoked(Exception):  # noqa: N818 - a state, not a failure of ours
-    """The provisional document was created by someone else, purged or expired: its room must close."""
+@dataclass(frozen=True)
+class PendingUpdate:
+    document_id: uuid.UUID
+    update: bytes
+    provisional_owner: uuid.UUID | None  # set while the document is provisional (Decision 19)
 
 
 class DocumentStore:
@@ -49,43 +53,58 @@ class DocumentStore:
                 state=document.yjs_state if exists and document else None, log=log, exists=exists
             )
 
-    async def append(
-        self, document_id: uuid.UUID, updates: list[bytes], *, provisional_owner: uuid.UUID | None
-    ) -> list[int]:
-        """Appends and commits; returns the new row ids. For a provisional document, only while the
-        provisional row still belongs to its owner (checked under a row lock), else ProvisionalRevoked."""
+    async def append(self, batch: list[PendingUpdate]) -> tuple[list[int], set[uuid.UUID]]:
+        """Appends a batch (any documents) in one transaction: group commit.
+
+        Returns the new row ids (in batch order, for the rows written) and the provisional documents whose
+        rows were refused because the provisional row no longer belongs to the writer (checked under a
+        row lock, so a concurrent REST create by someone else can never receive them).
+        """
         async with self._sessions() as session, session.begin():
-            if provisional_owner is not None:
-                provisional = await session.get(ProvisionalDocument, document_id, with_for_update=True)
-                still_ours = provisional is not None and provisional.owner_id == provisional_owner
-                if not still_ours and await _created_by(session, document_id) != provisional_owner:
-                    raise ProvisionalRevoked
-            result = await session.execute(
-                insert(DocumentUpdateLog).returning(DocumentUpdateLog.id),
-                [
-                    {"document_id": document_id, "update": item, "source": "sync", "created_at": utcnow()}
-                    for item in updates
-                ],
-            )
-            return list(result.scalars())
+            revoked = set()
+            for document_id, owner in {(item.document_id, item.provisional_owner) for item in batch}:
+                if owner is not None and not await _still_owned(session, document_id, owner):
+                    revoked.add(document_id)
+            now = utcnow()
+            rows = [
+                {"document_id": item.document_id, "update": item.update, "source": "sync", "created_at": now}
+                for item in batch
+                if item.document_id not in revoked
+            ]
+            if not rows:
+                return [], revoked
+            result = await session.execute(insert(DocumentUpdateLog).returning(DocumentUpdateLog.id), rows)
+            return list(result.scalars()), revoked
 
     async def unseen(
-        self, document_ids: list[uuid.UUID], seen: dict[uuid.UUID, set[int]]
-    ) -> dict[uuid.UUID, list[LoggedUpdate]]:
-        """Log rows of these documents their rooms have not applied yet (REST writes, other instances)."""
-        if not document_ids:
-            return {}
+        self, seen: dict[uuid.UUID, set[int]], *, after_id: int = 0
+    ) -> tuple[dict[uuid.UUID, list[LoggedUpdate]], int]:
+        """Log rows (id > after_id) of these documents their rooms have not applied yet: REST writes,
+        other instances. Reads ids first and fetches only the unseen updates. Returns them and the
+        highest id looked at (the next `after_id` for a poll)."""
+        if not seen:
+            return {}, after_id
         async with self._sessions() as session:
+            listed = (
+                await session.execute(
+                    select(DocumentUpdateLog.id, DocumentUpdateLog.document_id).where(
+                        DocumentUpdateLog.document_id.in_(list(seen)), DocumentUpdateLog.id > after_id
+                    )
+                )
+            ).all()
+            highest = max((row_id for row_id, _ in listed), default=after_id)
+            wanted = [row_id for row_id, document_id in listed if row_id not in seen[document_id]]
+            if not wanted:
+                return {}, highest
             rows = await session.execute(
                 select(DocumentUpdateLog.document_id, DocumentUpdateLog.id, DocumentUpdateLog.update)
-                .where(DocumentUpdateLog.document_id.in_(document_ids))
+                .where(DocumentUpdateLog.id.in_(wanted))
                 .order_by(DocumentUpdateLog.id)
             )
             found: dict[uuid.UUID, list[LoggedUpdate]] = {}
             for document_id, row_id, data in rows:
-                if row_id not in seen.get(document_id, set()):
-                    found.setdefault(document_id, []).append(LoggedUpdate(row_id, data))
-            return found
+                found.setdefault(document_id, []).append(LoggedUpdate(row_id, data))
+            return found, highest
 
     async def compact(self, document_id: uuid.UUID) -> list[LoggedUpdate] | None:
         """Merges the whole log of an existing document into `yjs_state` and deletes those rows.
@@ -100,11 +119,9 @@ class DocumentStore:
             log = await _log_rows(session, document_id)
             if not log:
                 return []
-            document.yjs_state = bytes(
-                merge_updates(
-                    *([document.yjs_state] if document.yjs_state else []), *(row.update for row in log)
-                )
-            )
+            updates = [*([document.yjs_state] if document.yjs_state else []), *(row.update for row in log)]
+            # Merging a large document takes a while: off the event loop (pycrdt releases the GIL).
+            document.yjs_state = bytes(await asyncio.to_thread(merge_updates, *updates))
             document.yjs_version += 1
             document.updated_at = utcnow()
             await session.execute(
@@ -150,6 +167,10 @@ async def _log_rows(session: AsyncSession, document_id: uuid.UUID) -> list[Logge
     return [LoggedUpdate(row_id, data) for row_id, data in rows]
 
 
-async def _created_by(session: AsyncSession, document_id: uuid.UUID) -> uuid.UUID | None:
+async def _still_owned(session: AsyncSession, document_id: uuid.UUID, owner: uuid.UUID) -> bool:
+    """The provisional row is still the owner's, or the owner has since created the document."""
+    provisional = await session.get(ProvisionalDocument, document_id, with_for_update=True)
+    if provisional is not None:
+        return provisional.owner_id == owner
     document = await session.get(Document, document_id)
-    return document.created_by_id if document is not None and not document.is_deleted else None
+    return document is not None and not document.is_deleted and document.created_by_id == owner
