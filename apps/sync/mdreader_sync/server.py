@@ -57,7 +57,7 @@ class SyncServer:
         self.settings = settings
         self.engine = engine or create_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
-        self.store = DocumentStore(self.sessions)
+        self.store = DocumentStore(self.engine, self.sessions)
         self.writer = DurableWriter(self.store)
         self.rooms = RoomRegistry(self.store, self.writer, settings)
         self.sockets: set[ClientSocket] = set()
@@ -169,6 +169,7 @@ class SyncServer:
             await self.store.forget_instance(self.settings.sync_instance_id)
         if self._listener is not None:
             await self._listener.close()
+        await self.store.close()
         await self.engine.dispose()
 
     # --- background loops ----------------------------------------------------------------------------

@@ -8,13 +8,15 @@ same lock REST writes take), so REST and sync writes merge and never overwrite e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from pycrdt import merge_updates
-from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from mdreader_backend.database import utcnow
 from mdreader_backend.documents.models import Document, DocumentUpdateLog, LivePresence, ProvisionalDocument
@@ -41,8 +43,10 @@ class PendingUpdate:
 
 
 class DocumentStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._engine = engine
         self._sessions = sessions
+        self._appender: AsyncConnection | None = None
 
     async def load(self, document_id: uuid.UUID) -> StoredDocument:
         async with self._sessions() as session:
@@ -54,27 +58,48 @@ class DocumentStore:
             )
 
     async def append(self, batch: list[PendingUpdate]) -> tuple[list[int], set[uuid.UUID]]:
-        """Appends a batch (any documents) in one transaction: group commit.
+        """Appends a batch (any documents): group commit.
 
         Returns the new row ids (in batch order, for the rows written) and the provisional documents whose
         rows were refused because the provisional row no longer belongs to the writer (checked under a
         row lock, so a concurrent REST create by someone else can never receive them).
         """
+        if any(item.provisional_owner is not None for item in batch):
+            return await self._append_checking_provisional(batch)
+        try:
+            connection = await self._append_connection()
+            return await _insert(connection, batch), set()
+        except Exception:
+            await self._drop_append_connection()
+            raise
+
+    async def _append_connection(self) -> AsyncConnection:
+        """A connection kept for appends (no pool checkout or ping per batch); each INSERT ... RETURNING
+        is one autocommitted statement."""
+        if self._appender is None or self._appender.closed:
+            connection = await self._engine.connect()
+            self._appender = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return self._appender
+
+    async def _drop_append_connection(self) -> None:
+        if self._appender is not None:
+            with contextlib.suppress(Exception):
+                await self._appender.close()
+            self._appender = None
+
+    async def _append_checking_provisional(
+        self, batch: list[PendingUpdate]
+    ) -> tuple[list[int], set[uuid.UUID]]:
         async with self._sessions() as session, session.begin():
             revoked = set()
             for document_id, owner in {(item.document_id, item.provisional_owner) for item in batch}:
                 if owner is not None and not await _still_owned(session, document_id, owner):
                     revoked.add(document_id)
-            now = utcnow()
-            rows = [
-                {"document_id": item.document_id, "update": item.update, "source": "sync", "created_at": now}
-                for item in batch
-                if item.document_id not in revoked
-            ]
-            if not rows:
-                return [], revoked
-            result = await session.execute(insert(DocumentUpdateLog).returning(DocumentUpdateLog.id), rows)
-            return list(result.scalars()), revoked
+            kept = [item for item in batch if item.document_id not in revoked]
+            return (await _insert(await session.connection(), kept) if kept else []), revoked
+
+    async def close(self) -> None:
+        await self._drop_append_connection()
 
     async def unseen(
         self, seen: dict[uuid.UUID, set[int]], *, after_id: int = 0
@@ -156,6 +181,17 @@ class DocumentStore:
                     DocumentUpdateLog.source == "rest", DocumentUpdateLog.created_at < utcnow() - older_than
                 )
             )
+
+
+async def _insert(connection: AsyncConnection, batch: list[PendingUpdate]) -> list[int]:
+    table = cast(Table, DocumentUpdateLog.__table__)  # Core insert: no ORM bulk-insert bookkeeping
+    now = utcnow()
+    rows = [
+        {"document_id": item.document_id, "update": item.update, "source": "sync", "created_at": now}
+        for item in batch
+    ]
+    result = await connection.execute(insert(table).returning(table.c.id), rows)
+    return [row_id for (row_id,) in result]
 
 
 async def _log_rows(session: AsyncSession, document_id: uuid.UUID) -> list[LoggedUpdate]:
