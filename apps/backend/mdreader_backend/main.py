@@ -40,7 +40,11 @@ ROUTERS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.getLogger("mdreader_backend").setLevel(settings.log_level.upper())
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     redis = None
     if settings.redis_url:
         from redis.asyncio import Redis

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     port: int = 7001
 
     database_url: str = Field(default_factory=_default_database_url)
+    # Connections kept open per process (beyond them, up to the overflow, are opened and closed per use).
+    # A Lambda instance serves one request at a time: set 1 / 0 there.
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    database_max_overflow: int = Field(default=10, ge=0, le=100)
     redis_url: str | None = None
 
     # Tokens. SECRET_KEY is required outside local/test/development; there a random one is generated per

@@ -55,7 +55,11 @@ class HocuspocusConnection(ServerConnection):
 class SyncServer:
     def __init__(self, settings: SyncSettings, engine: AsyncEngine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or create_engine(settings.database_url)
+        self.engine = engine or create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         self.sessions = make_sessionmaker(self.engine)
         self.store = DocumentStore(self.engine, self.sessions)
         self.writer = DurableWriter(self.store)
