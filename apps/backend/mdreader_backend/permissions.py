@@ -73,44 +73,55 @@ async def workspace_role(session: AsyncSession, workspace: Workspace, user_id: u
     return higher(member, public)
 
 
-async def document_share_role(
-    session: AsyncSession, document_id: uuid.UUID, user_id: uuid.UUID
-) -> Role | None:
-    row = await session.scalar(
-        select(DocumentShare.role).where(
-            DocumentShare.document_id == document_id,
-            DocumentShare.principal_type == "user",
-            DocumentShare.principal_id == user_id,
-            DocumentShare.status == "active",
-        )
-    )
-    return Role.parse(row) if row else None
-
-
 async def document_role(
     session: AsyncSession, document: Document, user_id: uuid.UUID, *, include_public: bool = True
 ) -> Role | None:
     """Effective role on a document: max(workspace role, share role), per its access model.
 
     `include_public=False` ignores the viewer role everyone has on a public document (and workspace),
-    for what only real collaborators may see, such as who else has access.
+    for what only real collaborators may see, such as who else has access. One query fetches the share
+    role, the membership role and the workspace's flags (this runs on every document request).
     """
     if document.is_deleted:
         return None
-    share = await document_share_role(session, document.id, user_id)
+    share_role = (
+        select(DocumentShare.role)
+        .where(
+            DocumentShare.document_id == document.id,
+            DocumentShare.principal_type == "user",
+            DocumentShare.principal_id == user_id,
+            DocumentShare.status == "active",
+        )
+        .scalar_subquery()
+    )
+    member_role = (
+        select(WorkspaceMember.role)
+        .where(
+            WorkspaceMember.workspace_id == document.workspace_id,
+            WorkspaceMember.user_id == user_id,
+            WorkspaceMember.status == "active",
+        )
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            select(share_role, member_role, Workspace.is_public, Workspace.is_deleted).where(
+                Workspace.id == document.workspace_id
+            )
+        )
+    ).one_or_none()
+    if row is None:  # workspace_id is a foreign key: only a concurrent hard delete gets here
+        return None
+    shared, member, workspace_public, workspace_deleted = row
+    share = Role.parse(shared) if shared else None
     public = Role.VIEWER if document.is_public and include_public else None
     if document.access_model == "restricted":
         creator = Role.OWNER if document.created_by_id == user_id else None
         return higher(creator, share, public)
-    workspace = await session.get(Workspace, document.workspace_id)
-    if workspace is None:
-        return higher(share, public)
-    if include_public:
-        inherited = await workspace_role(session, workspace, user_id)
-    else:
-        inherited = (
-            None if workspace.is_deleted else await workspace_membership_role(session, workspace.id, user_id)
-        )
+    inherited = None
+    if not workspace_deleted:
+        public_workspace = Role.VIEWER if workspace_public and include_public else None
+        inherited = higher(Role.parse(member) if member else None, public_workspace)
     return higher(inherited, share, public)
 
 

@@ -121,10 +121,16 @@ async def principal_for_access_token(session: AsyncSession, settings: Settings, 
         claims = verify_token(settings, token, expected_type="access")
     except InvalidTokenError:
         raise ApiError(401, "Could not validate credentials", {"WWW-Authenticate": "Bearer"}) from None
-    login = await session.get(AuthSession, claims.session_id)
+    row = (
+        await session.execute(
+            select(AuthSession, User)
+            .outerjoin(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id == claims.session_id)
+        )
+    ).one_or_none()
+    login, user = row if row is not None else (None, None)
     if login is None or login.revoked_at is not None or login.user_id != claims.user_id:
         raise ApiError(401, "Session has ended", {"WWW-Authenticate": "Bearer"})
-    user = await session.get(User, claims.user_id)
     if user is None or user.is_deleted:
         raise ApiError(401, "User not found", {"WWW-Authenticate": "Bearer"})
     if not user.is_active:
