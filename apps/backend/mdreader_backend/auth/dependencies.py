@@ -17,7 +17,8 @@ from mdreader_backend.settings import Settings
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    """Async on purpose: FastAPI runs plain `def` dependencies in a worker thread, on every request."""
     settings: Settings = request.app.state.settings
     return settings
 
