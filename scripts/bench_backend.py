@@ -62,9 +62,12 @@ async def closed_loop(
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             payload = None if body is None else {**body, "content": f"edit {index} {started}"}
-            response = await client.request(method, url, json=payload)
+            try:
+                response = await client.request(method, url, json=payload)
+                errors += response.status_code >= 400
+            except httpx.TransportError:
+                errors += 1
             latencies.append(time.perf_counter() - started)
-            errors += response.status_code >= 400
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
@@ -81,9 +84,12 @@ async def open_loop(
 
     async def one(scheduled: float) -> None:
         nonlocal errors
-        response = await client.get(url)
+        try:
+            response = await client.get(url)
+            errors += response.status_code >= 400
+        except httpx.TransportError:
+            errors += 1
         latencies.append(time.perf_counter() - scheduled)
-        errors += response.status_code >= 400
 
     started = time.perf_counter()
     for n in range(int(rate * seconds)):
