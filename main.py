@@ -4,7 +4,9 @@ Writes cdktf.out/stacks/mdreader-<env>-<layer>/cdk.tf.json for every environment
 
     python main.py --env dev --layer network        # or MDREADER_ENVIRONMENTS=dev MDREADER_LAYERS=network
 
-A layer brings the layers it reads from. Invalid settings stop synthesis with a message naming the field.
+A layer brings the layers it reads from. The api layer packages the zip that scripts/build_lambda_zip.py
+built (--lambda-zip or $MDREADER_LAMBDA_ZIP); without one, synthesizing it stops with a message.
+Invalid settings stop synthesis with a message naming the field.
 """
 
 from __future__ import annotations
@@ -39,11 +41,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         choices=LAYER_NAMES,
         help="layer to synthesize (repeatable; default: $MDREADER_LAYERS or all)",
     )
+    parser.add_argument(
+        "--lambda-zip",
+        type=Path,
+        help="backend deployment zip for the api layer (default: $MDREADER_LAMBDA_ZIP)",
+    )
     parser.add_argument("--outdir", help="output directory (default: $CDKTF_OUTDIR or cdktf.out)")
     args = parser.parse_args(argv)
     args.env = (
         args.env or _csv(os.environ.get("MDREADER_ENVIRONMENTS")) or list(environments.ENVIRONMENT_NAMES)
     )
+    zip_from_env = os.environ.get("MDREADER_LAMBDA_ZIP")
+    args.lambda_zip = args.lambda_zip or (Path(zip_from_env) if zip_from_env else None)
     args.layer = args.layer or _csv(os.environ.get("MDREADER_LAYERS")) or list(LAYER_NAMES)
     return args
 
@@ -55,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = [environments.load(name) for name in args.env]
         # Synthesis never removes stacks it no longer produces; start from an empty stacks folder.
         shutil.rmtree(Path(outdir) / "stacks", ignore_errors=True)
-        app = build_app(settings, args.layer, outdir=outdir)
+        app = build_app(settings, args.layer, outdir=outdir, lambda_zip=args.lambda_zip)
     except ValueError as error:  # InvalidSettingsError, or an unknown layer from the environment variable
         print(f"synth stopped: {error}", file=sys.stderr)
         return 2

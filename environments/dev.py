@@ -1,6 +1,8 @@
 """dev: smallest and cheapest; single NAT, single-AZ database, no deletion protection, short retention."""
 
 from environments.settings import (
+    ApiSettings,
+    AuthSettings,
     BackupSettings,
     CacheSettings,
     DatabaseSettings,
@@ -8,6 +10,7 @@ from environments.settings import (
     MonitoringSettings,
     NetworkSettings,
     StorageSettings,
+    SyncSettings,
 )
 
 
@@ -58,5 +61,31 @@ def settings() -> EnvironmentSettings:
             access_log_retention_days=90,
         ),
         backup=BackupSettings(schedule="cron(0 3 * * ? *)", retention_days=7),
-        monitoring=MonitoringSettings(log_retention_days=30),
+        monitoring=MonitoringSettings(log_retention_days=30, monthly_budget_usd=30),
+        auth=AuthSettings(
+            hosted_ui_domain_prefix="mdreader-dev",
+            web_callback_urls=(
+                "https://dev.mdreader.example.com/auth/callback",
+                "http://localhost:5173/auth/callback",
+            ),
+            web_logout_urls=(
+                "https://dev.mdreader.example.com/",
+                "http://localhost:5173/",
+            ),
+            deletion_protection=False,
+            threat_protection="OFF",
+        ),
+        api=ApiSettings(
+            reserved_concurrency=10,
+            throttling_rate_limit=20,
+            throttling_burst_limit=40,
+            log_retention_days=30,
+        ),
+        sync=SyncSettings(
+            desired_count=1,
+            min_count=1,
+            max_count=2,
+            deletion_protection=False,
+            log_retention_days=30,
+        ),
     )

@@ -1,6 +1,8 @@
 """prod: Multi-AZ everywhere, a NAT gateway per AZ, deletion protection, 30-day backups, 1-year logs."""
 
 from environments.settings import (
+    ApiSettings,
+    AuthSettings,
     BackupSettings,
     CacheSettings,
     DatabaseSettings,
@@ -8,6 +10,7 @@ from environments.settings import (
     MonitoringSettings,
     NetworkSettings,
     StorageSettings,
+    SyncSettings,
 )
 
 
@@ -58,5 +61,25 @@ def settings() -> EnvironmentSettings:
             access_log_retention_days=365,
         ),
         backup=BackupSettings(schedule="cron(0 3 * * ? *)", retention_days=30),
-        monitoring=MonitoringSettings(log_retention_days=365),
+        monitoring=MonitoringSettings(log_retention_days=365, monthly_budget_usd=250),
+        auth=AuthSettings(
+            hosted_ui_domain_prefix="mdreader-prod",
+            web_callback_urls=("https://mdreader.example.com/auth/callback",),
+            web_logout_urls=("https://mdreader.example.com/",),
+            deletion_protection=True,
+            threat_protection="ENFORCED",
+        ),
+        api=ApiSettings(
+            reserved_concurrency=200,
+            throttling_rate_limit=500,
+            throttling_burst_limit=1000,
+            log_retention_days=365,
+        ),
+        sync=SyncSettings(
+            desired_count=2,
+            min_count=2,
+            max_count=6,
+            deletion_protection=True,
+            log_retention_days=365,
+        ),
     )

@@ -19,6 +19,17 @@ LOG_RETENTION_DAYS = frozenset(
 )
 #: Enhanced-monitoring intervals RDS accepts (seconds; 0 would switch it off, which we never do).
 MONITORING_INTERVALS = frozenset({1, 5, 10, 15, 30, 60})
+#: Memory (GiB) of the instance classes we use; PostgreSQL's default max_connections derives from it.
+DB_INSTANCE_MEMORY_GIB = {
+    "db.t4g.micro": 1,
+    "db.t4g.small": 2,
+    "db.t4g.medium": 4,
+    "db.t4g.large": 8,
+    "db.m7g.large": 8,
+    "db.m7g.xlarge": 16,
+    "db.r7g.large": 16,
+    "db.r7g.xlarge": 32,
+}
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -88,10 +99,17 @@ class DatabaseSettings(_Settings):
             raise ValueError("max_allocated_storage_gb must be >= allocated_storage_gb")
         if self.monitoring_interval_seconds not in MONITORING_INTERVALS:
             raise ValueError(f"monitoring_interval_seconds must be one of {sorted(MONITORING_INTERVALS)}")
+        if self.instance_class not in DB_INSTANCE_MEMORY_GIB:
+            raise ValueError(f"instance_class must be one of {sorted(DB_INSTANCE_MEMORY_GIB)}")
         days = self.performance_insights_retention_days
         if days != 7 and days % 31:
             raise ValueError("performance_insights_retention_days must be 7 or a multiple of 31")
         return self
+
+    @property
+    def max_connections(self) -> int:
+        """RDS PostgreSQL's default: LEAST(DBInstanceClassMemory / 9531392, 5000)."""
+        return min(DB_INSTANCE_MEMORY_GIB[self.instance_class] * 2**30 // 9531392, 5000)
 
 
 class CacheSettings(_Settings):
@@ -139,6 +157,135 @@ class BackupSettings(_Settings):
 
 class MonitoringSettings(_Settings):
     log_retention_days: LogRetentionDays
+    monthly_budget_usd: int = Field(
+        ge=1, description="AWS Budgets limit; alerts at 80% actual, 100% forecast."
+    )
+    api_latency_alarm_seconds: float = Field(
+        default=5.0, gt=0, description="Average over two 5-minute periods."
+    )
+    db_connections_alarm_percent: int = Field(default=80, ge=10, le=100, description="Of max_connections.")
+    rds_cpu_alarm_percent: int = Field(default=80, ge=10, le=100)
+    rds_free_storage_alarm_gb: int = Field(default=5, ge=1)
+    cache_memory_alarm_percent: int = Field(default=80, ge=10, le=100)
+    cache_cpu_alarm_percent: int = Field(default=80, ge=10, le=100)
+    xray_sampling_rate: float = Field(
+        default=0.05, ge=0, le=1, description="Fraction traced after reservoir."
+    )
+    xray_reservoir_per_second: int = Field(default=1, ge=0)
+
+
+class IdentityProviderSettings(_Settings):
+    """A social sign-in provider; the client secret stays in Secrets Manager (only its ARN is here)."""
+
+    kind: Literal["Google", "GitHub"]
+    client_id: str = Field(min_length=1)
+    client_secret_arn: str = Field(pattern=r"^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
+    oidc_issuer: HttpUrl | None = Field(
+        default=None,
+        description="GitHub only: the OIDC shim in front of GitHub's OAuth (Cognito needs OIDC).",
+    )
+
+    @model_validator(mode="after")
+    def _github_needs_issuer(self) -> Self:
+        if (self.kind == "GitHub") != (self.oidc_issuer is not None):
+            raise ValueError("oidc_issuer is required for GitHub and only for GitHub")
+        return self
+
+
+#: The desktop app (Tauri) signs in through these redirect origins on every environment.
+DESKTOP_REDIRECT_URLS = ("tauri://localhost", "http://tauri.localhost")
+
+
+class AuthSettings(_Settings):
+    hosted_ui_domain_prefix: str = Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    web_callback_urls: tuple[HttpUrl, ...] = Field(min_length=1)
+    web_logout_urls: tuple[HttpUrl, ...] = Field(min_length=1)
+    deletion_protection: bool
+    threat_protection: Literal["OFF", "AUDIT", "ENFORCED"] = Field(
+        description="Cognito advanced security (needs the Plus feature plan unless OFF)."
+    )
+    password_minimum_length: int = Field(default=8, ge=8, le=99)
+    access_token_minutes: int = Field(default=60, ge=5, le=1440)
+    id_token_minutes: int = Field(default=60, ge=5, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=3650)
+    identity_providers: tuple[IdentityProviderSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def _https_urls(self) -> Self:
+        for url in (*self.web_callback_urls, *self.web_logout_urls):
+            if url.scheme != "https" and url.host != "localhost":
+                raise ValueError("callback and logout URLs must be https (http only for localhost)")
+        if len({provider.kind for provider in self.identity_providers}) != len(self.identity_providers):
+            raise ValueError("identity_providers: one entry per kind")
+        return self
+
+
+class ApiSettings(_Settings):
+    """The backend Lambda behind the HTTP API, and the file-processing Lambda fed by storage events."""
+
+    memory_mb: int = Field(default=1024, ge=128, le=10240)
+    timeout_seconds: int = Field(default=30, ge=3, le=30, description="HTTP APIs give up after 30 s.")
+    reserved_concurrency: int = Field(ge=1, description="Caps the function and the database connections.")
+    throttling_rate_limit: int = Field(ge=1, description="Steady requests per second for the stage.")
+    throttling_burst_limit: int = Field(ge=1)
+    log_retention_days: LogRetentionDays
+    files_handler: str = Field(
+        default="mdreader_backend.lambda_handler.handle_storage_event",
+        pattern=r"^[a-z_][a-z0-9_.]*\.[a-z_]+$",
+    )
+    files_memory_mb: int = Field(default=512, ge=128, le=10240)
+    files_timeout_seconds: int = Field(default=60, ge=3, le=900)
+    files_reserved_concurrency: int = Field(default=5, ge=1)
+    storage_prefixes: tuple[str, ...] = Field(
+        default=("attachments/", "snapshots/"), min_length=1, description="What the backend may read/write."
+    )
+    uploads_prefix: str = Field(
+        default="attachments/", description="New objects here reach the files Lambda."
+    )
+
+    @model_validator(mode="after")
+    def _prefixes(self) -> Self:
+        if not all(prefix.endswith("/") and prefix.strip("/") for prefix in self.storage_prefixes):
+            raise ValueError("storage_prefixes must be non-empty folder names ending in '/'")
+        if self.uploads_prefix not in self.storage_prefixes:
+            raise ValueError("uploads_prefix must be one of storage_prefixes")
+        return self
+
+
+class SyncSettings(_Settings):
+    """The sync service on Fargate behind its load balancer."""
+
+    cpu_units: Literal[256, 512, 1024, 2048, 4096] = 512
+    memory_mb: int = Field(default=1024, ge=512, le=30720)
+    desired_count: int = Field(
+        ge=1, description="Tasks at deploy time; autoscaling moves between min and max."
+    )
+    min_count: int = Field(ge=1)
+    max_count: int = Field(ge=1)
+    cpu_target_percent: int = Field(default=60, ge=10, le=90)
+    new_connections_per_target: int = Field(
+        default=500, ge=1, description="ALB requests (WebSocket upgrades included) per task per minute."
+    )
+    connection_alarm_count: int = Field(default=5000, ge=1, description="Active connections worth an alert.")
+    idle_timeout_seconds: int = Field(default=600, ge=300, le=4000, description="Above the client keepalive.")
+    deregistration_delay_seconds: int = Field(default=60, ge=0, le=3600)
+    stop_timeout_seconds: int = Field(default=60, ge=2, le=120, description="SIGTERM drain before SIGKILL.")
+    deletion_protection: bool
+    log_retention_days: LogRetentionDays
+    waf_rate_limit_per_ip: int = Field(
+        default=1000, ge=100, description="Requests per 5 minutes (the seed's)."
+    )
+    origin_subdomain: str = Field(default="sync-origin", pattern=r"^[a-z0-9-]+$")
+
+    @model_validator(mode="after")
+    def _counts(self) -> Self:
+        if not self.min_count <= self.desired_count <= self.max_count:
+            raise ValueError("min_count <= desired_count <= max_count must hold")
+        return self
+
+
+class EmailSettings(_Settings):
+    mail_from_subdomain: str = Field(default="mail", pattern=r"^[a-z0-9-]+$")
 
 
 class EnvironmentSettings(_Settings):
@@ -156,6 +303,10 @@ class EnvironmentSettings(_Settings):
     storage: StorageSettings
     backup: BackupSettings
     monitoring: MonitoringSettings
+    auth: AuthSettings
+    api: ApiSettings
+    sync: SyncSettings
+    email: EmailSettings = EmailSettings()
 
     @property
     def prefix(self) -> str:

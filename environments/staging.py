@@ -1,6 +1,8 @@
 """staging: prod's shape (two cache nodes with failover, RDS Proxy) at smaller sizes and retention."""
 
 from environments.settings import (
+    ApiSettings,
+    AuthSettings,
     BackupSettings,
     CacheSettings,
     DatabaseSettings,
@@ -8,6 +10,7 @@ from environments.settings import (
     MonitoringSettings,
     NetworkSettings,
     StorageSettings,
+    SyncSettings,
 )
 
 
@@ -58,5 +61,25 @@ def settings() -> EnvironmentSettings:
             access_log_retention_days=180,
         ),
         backup=BackupSettings(schedule="cron(0 3 * * ? *)", retention_days=14),
-        monitoring=MonitoringSettings(log_retention_days=90),
+        monitoring=MonitoringSettings(log_retention_days=90, monthly_budget_usd=60),
+        auth=AuthSettings(
+            hosted_ui_domain_prefix="mdreader-staging",
+            web_callback_urls=("https://staging.mdreader.example.com/auth/callback",),
+            web_logout_urls=("https://staging.mdreader.example.com/",),
+            deletion_protection=True,
+            threat_protection="AUDIT",
+        ),
+        api=ApiSettings(
+            reserved_concurrency=25,
+            throttling_rate_limit=50,
+            throttling_burst_limit=100,
+            log_retention_days=90,
+        ),
+        sync=SyncSettings(
+            desired_count=1,
+            min_count=1,
+            max_count=3,
+            deletion_protection=True,
+            log_retention_days=90,
+        ),
     )

@@ -7,12 +7,15 @@ where they are used: they are plain typed classes, one module per resource type.
 
 from cdktn import (
     App,
+    AssetType,
     Fn,
     LocalBackend,
     S3Backend,
+    TerraformAsset,
     TerraformOutput,
     TerraformResourceLifecycle,
     TerraformStack,
+    TerraformVariable,
     Token,
 )
 from constructs import Construct
@@ -28,12 +31,15 @@ __all__ = [
     "AWS_PROVIDER_VERSION_RANGE",
     "TARGET_VERSIONS",
     "App",
+    "AssetType",
     "Construct",
     "Fn",
     "LocalBackend",
     "S3Backend",
+    "TerraformAsset",
     "TerraformOutput",
     "TerraformResourceLifecycle",
     "TerraformStack",
+    "TerraformVariable",
     "Token",
 ]

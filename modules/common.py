@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -49,6 +50,8 @@ from cdktn_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningVersioningConfiguration,
 )
 from cdktn_provider_aws.security_group import SecurityGroup
+from cdktn_provider_aws.sns_topic import SnsTopic
+from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
@@ -215,6 +218,121 @@ class CustomerManagedKey(Construct):
         )
         self.alias = KmsAlias(self, "alias", name=f"alias/{alias}", target_key_id=self.key.key_id)
         self.arn = self.key.arn
+
+
+class EncryptedTopic(Construct):
+    """An SNS topic encrypted with its own key, to which only the named AWS services of this account
+    publish (e.g. ``cloudwatch.amazonaws.com`` for alarms, ``ses.amazonaws.com`` for email events).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: EnvironmentSettings,
+        name: str,
+        publishers: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        source_account = {"StringEquals": {"aws:SourceAccount": settings.account_id}}
+        self.key = CustomerManagedKey(
+            self,
+            "key",
+            settings=settings,
+            alias=f"{name}-sns",
+            description=f"{name} topic",
+            grants=[
+                use_through_services(settings, "sns"),
+                *(
+                    KeyGrant(
+                        sid=f"{_sid(service)}Publish",
+                        principal={"Service": service},
+                        actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+                        condition=source_account,
+                    )
+                    for service in publishers
+                ),
+            ],
+        )
+        self.topic = SnsTopic(self, "topic", name=name, kms_master_key_id=self.key.arn)
+        self.policy = SnsTopicPolicy(
+            self,
+            "policy",
+            arn=self.topic.arn,
+            policy=policy_document(
+                [
+                    {
+                        "Sid": f"{_sid(service)}Publish",
+                        "Effect": "Allow",
+                        "Principal": {"Service": service},
+                        "Action": "sns:Publish",
+                        "Resource": self.topic.arn,
+                        "Condition": source_account,
+                    }
+                    for service in publishers
+                ]
+            ),
+        )
+        self.arn = self.topic.arn
+
+
+def _sid(service: str) -> str:
+    """``cloudwatch.amazonaws.com`` -> ``Cloudwatch`` (statement ids are alphanumeric)."""
+    return service.split(".")[0].capitalize()
+
+
+#: Names of resources that other layers' alarms and dashboards refer to before (or without) reading
+#: their stacks' state: ``mdreader-<env>-<suffix>``.
+POSTGRES_SUFFIX = "postgres"
+CACHE_SUFFIX = "cache"
+API_FUNCTION_SUFFIX = "api"
+FILES_FUNCTION_SUFFIX = "files"
+SYNC_SUFFIX = "sync"
+#: The SES configuration set the backend sends through (email layer) and may use (api layer).
+EMAIL_SUFFIX = "email"
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One CloudWatch alarm on one metric: ``statistic`` of each ``period_seconds`` compared with
+    ``threshold`` for ``periods`` consecutive periods; missing data counts as fine (nothing to alarm on).
+    """
+
+    name: str
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, str]
+    threshold: float
+    description: str
+    statistic: str = "Average"
+    comparison: str = "GreaterThanThreshold"
+    period_seconds: int = 300
+    periods: int = 2
+
+
+def metric_alarm(
+    scope: Construct, construct_id: str, *, spec: AlarmSpec, topic_arn: str
+) -> CloudwatchMetricAlarm:
+    """An enabled alarm that notifies the topic when it fires and when it recovers."""
+    return CloudwatchMetricAlarm(
+        scope,
+        construct_id,
+        alarm_name=spec.name,
+        alarm_description=spec.description,
+        namespace=spec.namespace,
+        metric_name=spec.metric,
+        dimensions=dict(spec.dimensions),
+        statistic=spec.statistic,
+        comparison_operator=spec.comparison,
+        threshold=spec.threshold,
+        period=spec.period_seconds,
+        evaluation_periods=spec.periods,
+        treat_missing_data="notBreaching",
+        actions_enabled=True,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+    )
 
 
 def encrypted_log_group(
@@ -413,6 +531,11 @@ class SecurityGroupWithRules(Construct):
     def allow_from_cidr(self, rule_id: str, *, cidr: str, port: int, description: str) -> None:
         self._add(VpcSecurityGroupIngressRule, rule_id, port, description, cidr_ipv4=cidr)
 
+    def allow_from_prefix_list(
+        self, rule_id: str, *, prefix_list_id: str, port: int, description: str
+    ) -> None:
+        self._add(VpcSecurityGroupIngressRule, rule_id, port, description, prefix_list_id=prefix_list_id)
+
     def allow_to_cidr(self, rule_id: str, *, cidr: str, port: int, description: str) -> None:
         self._add(VpcSecurityGroupEgressRule, rule_id, port, description, cidr_ipv4=cidr)
 
@@ -425,8 +548,9 @@ class SecurityGroupWithRules(Construct):
         *,
         source_group_id: str | None = None,
         cidr_ipv4: str | None = None,
+        prefix_list_id: str | None = None,
     ) -> None:
-        """One TCP port to or from one peer (a security group or a CIDR), described."""
+        """One TCP port to or from one peer (a security group, a CIDR or a prefix list), described."""
         self.rules.append(
             rule_type(
                 self,
@@ -438,6 +562,7 @@ class SecurityGroupWithRules(Construct):
                 description=description,
                 referenced_security_group_id=source_group_id,
                 cidr_ipv4=cidr_ipv4,
+                prefix_list_id=prefix_list_id,
             )
         )
 

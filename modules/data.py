@@ -38,6 +38,8 @@ from environments import EnvironmentSettings
 from environments.settings import CacheSettings, DatabaseSettings
 from modules._cdk import Construct
 from modules.common import (
+    CACHE_SUFFIX,
+    POSTGRES_SUFFIX,
     CustomerManagedKey,
     LayerStack,
     Placement,
@@ -418,7 +420,7 @@ class DataStack(LayerStack):
             self,
             "postgres",
             settings=settings,
-            identifier=self.name("postgres"),
+            identifier=self.name(POSTGRES_SUFFIX),
             config=settings.database,
             placement=placement,
             key=self.key,
@@ -440,7 +442,7 @@ class DataStack(LayerStack):
         self.cache = CacheCluster(
             self,
             "cache",
-            name=self.name("cache"),
+            name=self.name(CACHE_SUFFIX),
             config=settings.cache,
             placement=placement,
             key=self.key,

@@ -2,7 +2,10 @@
 alone), then of the Checkov gate, with the number of stacks and resources. Prints numbers only; the
 results are recorded in docs/infrastructure.md.
 
-    .venv/bin/python scripts/bench_infra.py [--repeat 3]
+    .venv/bin/python scripts/bench_infra.py [--repeat 3] [--lambda-zip build/lambda/backend.zip]
+
+The api layer packages the backend's deployment zip: pass the one scripts/build_lambda_zip.py built
+(or set MDREADER_LAMBDA_ZIP).
 """
 
 from __future__ import annotations
@@ -34,10 +37,22 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (the median is reported)")
+    parser.add_argument("--lambda-zip", type=Path, default=os.environ.get("MDREADER_LAMBDA_ZIP"))
     args = parser.parse_args(argv)
+    if args.lambda_zip is None:
+        print(
+            "no deployment zip: build one with scripts/build_lambda_zip.py, pass --lambda-zip",
+            file=sys.stderr,
+        )
+        return 2
     with tempfile.TemporaryDirectory(prefix="bench-infra-") as scratch:
         outdir = Path(scratch) / "cdktf.out"
-        env = {**os.environ, "TMPDIR": scratch, "AWS_EC2_METADATA_DISABLED": "true"}
+        env = {
+            **os.environ,
+            "TMPDIR": scratch,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "MDREADER_LAMBDA_ZIP": str(args.lambda_zip),
+        }
         synth = [sys.executable, str(ROOT / "main.py"), "--outdir", str(outdir)]
 
         def median(command: list[str]) -> float:

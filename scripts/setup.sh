@@ -55,7 +55,7 @@ install_system_packages() {  # PostgreSQL and Redis servers for the test harness
 
 case "$profile" in
   app)
-    make_venv .venv requirements/app.txt
+    make_venv .venv requirements/app.txt requirements/build.txt
     install_project requirements/app.txt
     ;;
   dev)

@@ -5,14 +5,24 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 # The helper modules next to this file (tests/infra has no __init__.py, like a rootdir-less test folder).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from infra_harness import TerraformHarness, find_provider_mirror, synthesize, unavailable
+from infra_harness import TerraformHarness, build_test_zip, find_provider_mirror, synthesize, unavailable
 from infra_json import Stacks
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A tiny test zip as the api layer's deployment package, for every synthesis of this session."""
+    path = build_test_zip(tmp_path_factory.mktemp("lambda") / "backend.zip")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MDREADER_LAMBDA_ZIP", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -60,6 +61,26 @@ def synthesize(outdir: Path, tmp: Path, *args: str, extra_env: dict[str, str] | 
         text=True,
     )
     return outdir
+
+
+#: A stand-in for the backend's deployment zip: the handler module and nothing else (tests never download).
+TEST_HANDLER_SOURCE = '''"""Test stand-in for the backend package (never deployed)."""
+
+
+def handler(event, context):
+    return {"statusCode": 503, "body": "test zip"}
+'''
+
+
+def build_test_zip(path: Path) -> Path:
+    """A tiny zip with the layout the api layer checks for (mdreader_backend/lambda_handler.py)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mdreader_backend/__init__.py", (1980, 1, 1, 0, 0, 0)), "")
+        archive.writestr(
+            zipfile.ZipInfo("mdreader_backend/lambda_handler.py", (1980, 1, 1, 0, 0, 0)), TEST_HANDLER_SOURCE
+        )
+    return path
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -149,7 +170,21 @@ FAKE_VALUES = {
     ("aws_security_group", "id"): "sg-0123456789abcdef0",
     ("aws_kms_key", "arn"): "arn:aws:kms:{region}:{account}:key/11111111-2222-3333-4444-555555555555",
     ("aws_db_instance", "arn"): "arn:aws:rds:{region}:{account}:db:mdreader-offline",
+    ("aws_db_instance", "address"): "mdreader-offline.abcdefghijkl.{region}.rds.amazonaws.com",
+    ("aws_db_instance", "db_name"): "mdreader",
+    ("aws_db_instance", "username"): "mdreader_admin",
+    ("aws_db_instance", "master_user_secret[0].secret_arn"): (
+        "arn:aws:secretsmanager:{region}:{account}:secret:rds!db-offline-AbCdEf"
+    ),
+    ("aws_db_proxy", "endpoint"): "mdreader-offline.proxy-abcdefghijkl.{region}.rds.amazonaws.com",
+    ("aws_elasticache_replication_group", "primary_endpoint_address"): (
+        "master.mdreader-offline.abcdef.euc1.cache.amazonaws.com"
+    ),
     ("aws_s3_bucket", "arn"): "arn:aws:s3:::mdreader-offline",
+    ("aws_s3_bucket", "bucket"): "mdreader-offline",
+    ("aws_s3_bucket", "id"): "mdreader-offline",
+    ("aws_secretsmanager_secret", "arn"): "arn:aws:secretsmanager:{region}:{account}:secret:offline-AbCdEf",
+    ("aws_sns_topic", "arn"): "arn:aws:sns:{region}:{account}:mdreader-offline",
 }
 
 
@@ -157,7 +192,7 @@ def producer_state(producer: dict[str, Any], region: str, account_id: str) -> di
     """A local state file with a syntactically valid value for every output a producer stack declares."""
     outputs: dict[str, Any] = {}
     for name, output in producer.get("output", {}).items():
-        resource_type, _, attribute = output["value"].removeprefix("${").removesuffix("}").split(".")
+        resource_type, _, attribute = output["value"].removeprefix("${").removesuffix("}").split(".", 2)
         value = FAKE_VALUES[(resource_type, attribute)].format(region=region, account=account_id)
         outputs[name] = {"value": value, "type": "string"}
     return {

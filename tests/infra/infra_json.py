@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-LAYERS = ("bootstrap", "monitoring", "network", "data", "storage", "backup")
+LAYERS = ("bootstrap", "monitoring", "network", "data", "storage", "backup", "auth", "email", "api", "sync")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from infra_harness import ROOT, offline_env
+from infra_json import ENVIRONMENTS, LAYERS
 
 CDKTN = ROOT / ".local" / "tools" / "bin" / "cdktn"
 
@@ -50,7 +51,7 @@ def test_cli_synth_reads_cdktf_json_and_matches_python_main(
     cli_stacks = sorted(path.parent.name for path in outdir.glob("stacks/*/cdk.tf.json"))
     python_stacks = sorted(path.parent.name for path in synth_dir.glob("stacks/*/cdk.tf.json"))
     assert cli_stacks == python_stacks
-    assert len(cli_stacks) == 18
+    assert len(cli_stacks) == len(ENVIRONMENTS) * len(LAYERS)
     for name in cli_stacks:
         cli = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
         assert cli == json.loads((synth_dir / "stacks" / name / "cdk.tf.json").read_text()), name

@@ -159,7 +159,9 @@ def test_every_kms_key_rotates_and_has_a_least_privilege_policy(stacks: Stacks) 
                     assert statement["Condition"], f"{stack.name}: usage without a condition"
                 if "AWS" in principal:
                     assert principal["AWS"] == f"arn:aws:iam::{account}:root"
-    assert keys == 3 * 6  # state, logs, alerts, data, storage, backup per environment
+    assert (
+        keys == 3 * 9
+    )  # state, logs, alerts, data, storage, backup, email events, api, sync per environment
 
 
 def test_logs_key_admits_cloudwatch_logs_only_for_this_accounts_log_groups(stacks: Stacks) -> None:
@@ -181,6 +183,8 @@ def test_iam_roles_trust_one_service_for_this_account_and_name_their_resources(s
         account = SETTINGS[stack.name.split("-")[1]].account_id
         for role in stack.resources("aws_iam_role").values():
             (trust,) = policy(role, "assume_role_policy")
+            if trust["Principal"] == {"Federated": "cognito-identity.amazonaws.com"}:
+                continue  # the identity pool's role: tests/infra/test_infra_auth.py pins its trust
             assert set(trust["Principal"]) == {"Service"}
             assert trust["Principal"]["Service"].endswith(".amazonaws.com")
             assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
@@ -320,7 +324,8 @@ def test_every_security_group_outside_the_network_layer_is_attached(stacks: Stac
         text = json.dumps({k: v for k, v in stack.config["resource"].items() if k != "aws_security_group"})
         for name in stack.resources("aws_security_group"):
             attached = re.search(
-                rf'"(vpc_security_group_ids|security_group_ids)": \[[^\]]*aws_security_group\.{name}\.id',
+                rf'"(vpc_security_group_ids|security_group_ids|security_groups)": '
+                rf"\[[^\]]*aws_security_group\.{name}\.id",
                 text,
             )
             assert attached, f"{stack.name}: security group {name} is attached to nothing"
@@ -595,15 +600,20 @@ def test_backups_kept_30_days_in_prod() -> None:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_alert_topic_is_encrypted_and_only_cloudwatch_of_this_account_publishes(
+def test_alert_topic_is_encrypted_and_only_alarms_and_budgets_of_this_account_publish(
     stacks: Stacks, env: str
 ) -> None:
     monitoring = stacks.get(env, "monitoring")
     topic = monitoring.only("aws_sns_topic")
     assert reference_to(topic["kms_master_key_id"], "aws_kms_key")
-    (statement,) = policy(monitoring.only("aws_sns_topic_policy"))
-    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": SETTINGS[env].account_id}}
+    statements = policy(monitoring.only("aws_sns_topic_policy"))
+    assert [s["Principal"] for s in statements] == [
+        {"Service": "cloudwatch.amazonaws.com"},
+        {"Service": "budgets.amazonaws.com"},
+    ]
+    for statement in statements:
+        assert statement["Action"] == "sns:Publish"
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": SETTINGS[env].account_id}}
 
 
 def test_every_log_group_is_encrypted_with_retention_and_a_year_in_prod(stacks: Stacks) -> None:
