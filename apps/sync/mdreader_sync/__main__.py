@@ -25,6 +25,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_sync_settings()
     logging.getLogger().setLevel(settings.log_level.upper())
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per health check otherwise
     if settings.database_url.startswith("sqlite"):
         LOCAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
     if settings.sync_migrate_on_start:
