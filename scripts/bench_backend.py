@@ -213,6 +213,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--import-runs", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
     imports = handler_import_times(args.import_runs)
@@ -242,6 +243,8 @@ def main() -> None:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--workers",
+                str(args.workers),
             ],
             env=env,
             stdout=subprocess.DEVNULL,

@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="migrate, then serve the API with uvicorn")
     serve.add_argument("--host", default=None, help="bind address (default: settings HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default: settings PORT, 7001)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
             factory=True,
             host=args.host or settings.host,
             port=args.port or settings.port,
+            workers=args.workers,
             log_level=settings.log_level.lower(),
         )
 
