@@ -158,3 +158,33 @@ async def test_random_and_truncated_frames_never_hurt_other_sockets(sync_stack: 
         assert (await http.get(f"http://127.0.0.1:{sync_stack.server.port}/health")).status_code == 200
     print(f"protocol fuzz: {sockets} sockets x 25 frames; {closed} closed by the server mid-way")
     await healthy.close()
+
+
+@pytest.mark.parametrize("sync_stack", [{"sync_outbound_queue_frames": 16}], indirect=True)
+async def test_a_consumer_that_stops_reading_is_reset_with_4205(sync_stack: SyncStack) -> None:
+    """The per-socket send queue is bounded: a client that stops reading is reset, not buffered forever."""
+    alice = await sync_stack.user("alice")
+    name = (await sync_stack.document(alice))["id"]
+    reader, writer = await asyncio.open_connection("127.0.0.1", sync_stack.server.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    assert b"101" in await reader.readuntil(b"\r\n\r\n")
+    writer.write(masked_binary_frame(auth_frame(name, alice.access_token)))
+    await writer.drain()
+    await asyncio.sleep(0.3)  # authenticated; from now on this client reads nothing
+    typist = await open_document(sync_stack.url, name, alice.access_token)
+    for index in range(200):  # large updates fill the slow socket's TCP buffers, then its queue
+        doc = pycrdt.Doc()
+        doc.get("t", type=pycrdt.Text).insert(0, f"{index}:" + "x" * 100_000)
+        await typist.send(protocol.sync_message(name, SyncStep.UPDATE, doc.get_update()))
+        await typist.next_of(MessageType.SYNC_STATUS)
+    close_payload = await read_until_close_frame(reader, within=30)
+    assert int.from_bytes(close_payload[:2], "big") == 4205
+    assert close_payload[2:].decode() == "Reset Connection"
+    writer.close()
+    await typist.close()
