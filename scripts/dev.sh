@@ -17,6 +17,6 @@ fi
 export ENVIRONMENT="${ENVIRONMENT:-local}"
 .venv/bin/mdreader-backend migrate  # once, before two processes open the database
 trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT INT TERM
-SYNC_HOST="${SYNC_HOST:-127.0.0.1}" SYNC_PORT="${SYNC_PORT:-1234}" .venv/bin/python -m mdreader_sync &
+SYNC_LOG_FORMAT="${SYNC_LOG_FORMAT:-text}" SYNC_HOST="${SYNC_HOST:-127.0.0.1}" SYNC_PORT="${SYNC_PORT:-1234}" .venv/bin/python -m mdreader_sync &
 .venv/bin/mdreader-backend serve --host "${HOST:-127.0.0.1}" --port "${PORT:-7001}" &
 wait -n  # if either process stops, stop the other

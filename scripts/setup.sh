@@ -39,10 +39,11 @@ install_project() {  # our own packages, editable, into .venv
   echo "$want" > .venv/.project
 }
 
-install_system_packages() {  # PostgreSQL and Redis servers for the test harness (Debian packages)
+install_system_packages() {  # PostgreSQL, Redis and nginx for the test harness (Debian packages)
   local missing=()
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx-light)  # the load balancer of the multi-instance sync tests
   [ ${#missing[@]} -eq 0 ] && return
   say "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -44,4 +44,5 @@ async def node_driver() -> AsyncIterator[NodeDriver]:
 
 
 # The sync service harness (real service + real backend on their own database); see harness.py.
+from tests.sync.fleet import fleet, private_redis  # noqa: E402, F401
 from tests.sync.harness import sync_database_url, sync_stack  # noqa: E402, F401

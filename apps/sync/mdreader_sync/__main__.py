@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 
 import uvloop
 
 from mdreader_backend.migrate import upgrade
 from mdreader_backend.settings import LOCAL_DATA_DIR
+from mdreader_sync.logs import configure_logging
 from mdreader_sync.server import run
 from mdreader_sync.settings import get_sync_settings
 
@@ -22,10 +22,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m mdreader_sync")
     parser.add_argument("--print-ready", action="store_true", help="print {port, pid} as JSON when listening")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_sync_settings()
-    logging.getLogger().setLevel(settings.log_level.upper())
-    logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per health check otherwise
+    configure_logging(
+        level=settings.log_level, log_format=settings.sync_log_format, instance_id=settings.sync_instance_id
+    )
     if settings.database_url.startswith("sqlite"):
         LOCAL_DATA_DIR.mkdir(parents=True, exist_ok=True)
     if settings.sync_migrate_on_start:

@@ -222,7 +222,7 @@ class ClientSocket:
         elif frame.type == MessageType.STATELESS:
             logger.debug("document %s: stateless message ignored", frame.document)
         elif frame.type == MessageType.BROADCAST_STATELESS:
-            room.broadcast(protocol.stateless(frame.document, body.read_var_string()))
+            room.broadcast_stateless(body.read_var_string())
         elif frame.type == MessageType.CLOSE:
             self._close_document(connection)
         # QueryAwareness needs no answer (Hocuspocus gives none); Auth after opening and unknown types

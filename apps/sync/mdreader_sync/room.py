@@ -19,14 +19,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pycrdt import Awareness, Doc, TransactionEvent, get_state
 
 from mdreader_sync import protocol
+from mdreader_sync.fanout import Fanout, Kind, Message
 from mdreader_sync.lib0 import DecodeError, Decoder
-from mdreader_sync.store import DocumentStore, LoggedUpdate
+from mdreader_sync.store import DocumentStore, LoggedUpdate, StoredDocument
 from mdreader_sync.writer import DurableWriter
 
 if TYPE_CHECKING:
     from mdreader_sync.settings import SyncSettings
 
 logger = logging.getLogger("mdreader_sync.room")
+
+REMOTE = "remote"  # origin of what another instance sent: never published again
 
 
 class Peer(Protocol):
@@ -58,6 +61,7 @@ class Room:
         *,
         store: DocumentStore,
         writer: DurableWriter,
+        fanout: Fanout,
         settings: SyncSettings,
         provisional_owner: uuid.UUID | None,
         on_empty: Callable[[Room], None],
@@ -74,7 +78,10 @@ class Room:
         self.seen_log_ids: set[int] = set()
         self._store = store
         self._writer = writer
+        self._fanout = fanout
         self._settings = settings
+        self._loaded = False
+        self._early: list[Message] = []  # from peers while loading: applied after the load
         self._on_empty = on_empty
         self._last_transaction_update = b""
         self._in_flight = 0  # submitted to the writer, not yet durable
@@ -97,6 +104,10 @@ class Room:
             for row in stored.log:
                 self.doc.apply_update(row.update)
         self.seen_log_ids.update(row.id for row in stored.log)
+        self._loaded = True
+        for message in self._early:
+            self.apply_remote(message)
+        self._early.clear()
         self._tasks = [asyncio.create_task(self._compact_loop(), name=f"compactor:{self.name}")]
 
     async def close(self) -> None:
@@ -157,6 +168,18 @@ class Room:
         applied = self._apply(update, origin=sender)
         if applied:
             self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied), skip=sender)
+
+        def durable(row_id: int | None) -> None:
+            on_durable()
+            if row_id is not None:  # peers get it once it is durable, with its row id
+                self._fanout.publish(
+                    Message(Kind.UPDATE, self._settings.sync_instance_id, self.document_id, row_id, applied)
+                )
+
+        self._append(applied, on_durable=durable)
+
+    def _append(self, update: bytes, *, on_durable: Callable[[int | None], None]) -> None:
+        """Appends `update` (if any) to the durable log; `on_durable` gets its row id once committed."""
         self._in_flight += 1
         self._drained.clear()
 
@@ -164,7 +187,7 @@ class Room:
             if row_id is not None:
                 self.seen_log_ids.add(row_id)
                 self._schedule_compaction()
-            on_durable()
+            on_durable(row_id)
             self._written()
 
         def revoked() -> None:
@@ -173,7 +196,7 @@ class Room:
 
         self._writer.submit(
             self.document_id,
-            applied or None,
+            update or None,
             provisional_owner=self.provisional_owner,
             on_durable=durable,
             on_revoked=revoked,
@@ -196,6 +219,55 @@ class Room:
             return False
         ours = _decode_state_vector(self.doc.get_state())
         return all(ours.get(client, 0) >= clock for client, clock in theirs.items())
+
+    # --- other instances ---------------------------------------------------------------------------
+
+    def apply_remote(self, message: Message) -> None:
+        """A message from another instance (fanout.py): applied here and forwarded to our clients."""
+        if not self._loaded:
+            self._early.append(message)
+            return
+        if message.kind == Kind.UPDATE:
+            self.apply_logged([LoggedUpdate(message.row_id, message.data)])
+        elif message.kind == Kind.AWARENESS:
+            self.apply_awareness(message.data, REMOTE)
+        elif message.kind == Kind.STATELESS:
+            self.broadcast(protocol.stateless(self.name, message.text))
+        elif message.kind == Kind.STATE_REPLY:
+            if message.awareness:
+                self.apply_awareness(message.awareness, REMOTE)
+            applied = self._apply(message.data, origin=REMOTE)
+            if applied:  # the peer's updates not durable yet: stored here too, so we hold nothing unstored
+                self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied))
+                self._append(applied, on_durable=lambda _row_id: None)
+
+    def resync(self, stored: StoredDocument) -> None:
+        """Repair: applies the whole stored document (compacted state and log); forwards what was new."""
+        if stored.state:
+            applied = self._apply(stored.state, origin="log")
+            if applied:
+                self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied))
+        self.seen_log_ids.difference_update(row.id for row in stored.log)
+        self.apply_logged(stored.log)
+
+    def forget_seen_up_to(self, row_id: int) -> None:
+        """The log poll never lists ids at or below its lookback cursor again: keep the set small."""
+        if self.seen_log_ids and min(self.seen_log_ids) <= row_id:
+            self.seen_log_ids = {seen for seen in self.seen_log_ids if seen > row_id}
+
+    def state_vector(self) -> bytes:
+        return self.doc.get_state()
+
+    def state_reply(self, state_vector: bytes) -> tuple[bytes, bytes]:
+        local_clients = [client for ids in self.peers.values() for client in ids]
+        awareness = self.awareness.encode_awareness_update(local_clients) if local_clients else b""
+        return self.doc.get_update(state_vector), awareness
+
+    def broadcast_stateless(self, payload: str) -> None:
+        self.broadcast(protocol.stateless(self.name, payload))
+        self._fanout.publish(
+            Message(Kind.STATELESS, self._settings.sync_instance_id, self.document_id, text=payload)
+        )
 
     def apply_logged(self, rows: list[LoggedUpdate]) -> None:
         """Log rows written by someone else (REST, another instance): apply and forward to everyone."""
@@ -228,7 +300,7 @@ class Room:
 
     # --- awareness ---------------------------------------------------------------------------------
 
-    def apply_awareness(self, update: bytes, sender: Peer) -> None:
+    def apply_awareness(self, update: bytes, sender: Peer | str) -> None:
         try:
             self.awareness.apply_awareness_update(update, sender)
         except Exception as exc:
@@ -242,8 +314,13 @@ class Room:
             ids.difference_update(details["removed"])
         if topic == "update":
             changed = details["added"] + details["updated"] + details["removed"]
+            update = self.awareness.encode_awareness_update(changed)
             # Everyone, the sender included: the echo of its own renewal is the provider's keepalive.
-            self.broadcast(protocol.awareness(self.name, self.awareness.encode_awareness_update(changed)))
+            self.broadcast(protocol.awareness(self.name, update))
+            if origin != REMOTE and origin != "timeout":  # each instance times out stale states itself
+                self._fanout.publish(
+                    Message(Kind.AWARENESS, self._settings.sync_instance_id, self.document_id, data=update)
+                )
 
     def sweep_awareness(self, now_ms: int) -> None:
         timeout = self._settings.sync_awareness_timeout_seconds * 1000

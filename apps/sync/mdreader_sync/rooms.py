@@ -8,6 +8,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from mdreader_sync.access import Access
+from mdreader_sync.fanout import Fanout
 from mdreader_sync.room import Room
 from mdreader_sync.store import DocumentStore
 from mdreader_sync.writer import DurableWriter
@@ -20,9 +21,12 @@ logger = logging.getLogger("mdreader_sync.rooms")
 
 
 class RoomRegistry:
-    def __init__(self, store: DocumentStore, writer: DurableWriter, settings: SyncSettings) -> None:
+    def __init__(
+        self, store: DocumentStore, writer: DurableWriter, fanout: Fanout, settings: SyncSettings
+    ) -> None:
         self._store = store
         self._writer = writer
+        self._fanout = fanout
         self._settings = settings
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
@@ -67,11 +71,19 @@ class RoomRegistry:
             access.document_id,
             store=self._store,
             writer=self._writer,
+            fanout=self._fanout,
             settings=self._settings,
             provisional_owner=access.user_id if access.provisional else None,
             on_empty=self._unload,
         )
-        await room.load()
+        # Subscribed before the load: whatever peers commit after its snapshot reaches us by pub/sub.
+        await self._fanout.subscribe(room)
+        try:
+            await room.load()
+            await self._fanout.request_state(room)
+        except BaseException:
+            self._fanout.unsubscribe(room)
+            raise
         self._rooms[name] = room
         return room
 
@@ -87,6 +99,7 @@ class RoomRegistry:
         except Exception:
             logger.exception("document %s: closing the room failed", room.name)
         finally:
+            self._fanout.unsubscribe(room)
             self._unloading.pop(room.name, None)
 
     async def close_all(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -26,6 +27,7 @@ from mdreader_backend.documents.live import LIVE_UPDATES_CHANNEL
 from mdreader_backend.documents.provisional import purge_expired
 from mdreader_sync.access import Access, authorize
 from mdreader_sync.connection import ClientSocket, CloseEvent
+from mdreader_sync.fanout import create_fanout
 from mdreader_sync.room import Room
 from mdreader_sync.rooms import RoomRegistry
 from mdreader_sync.settings import SyncSettings
@@ -37,6 +39,8 @@ logger = logging.getLogger("mdreader_sync")
 STALE_REST_ROWS_AFTER = timedelta(minutes=5)
 MAINTENANCE_SECONDS = 60
 AWARENESS_SWEEP_SECONDS = 3
+# The log poll re-lists ids from this many polls back: a row committed after a higher id is still seen.
+POLL_LOOKBACK = 5
 
 
 class HocuspocusConnection(ServerConnection):
@@ -63,10 +67,17 @@ class SyncServer:
         self.sessions = make_sessionmaker(self.engine)
         self.store = DocumentStore(self.engine, self.sessions)
         self.writer = DurableWriter(self.store)
-        self.rooms = RoomRegistry(self.store, self.writer, settings)
+        self.fanout = create_fanout(
+            settings.redis_url,
+            instance_id=settings.sync_instance_id,
+            join_timeout=settings.sync_redis_join_timeout_seconds,
+            on_resubscribed=self._schedule_repair,
+        )
+        self.rooms = RoomRegistry(self.store, self.writer, self.fanout, settings)
         self.sockets: set[ClientSocket] = set()
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._repairs: set[asyncio.Task[None]] = set()
         self._listener: Any = None  # the asyncpg connection LISTENing for REST writes
 
     # --- access --------------------------------------------------------------------------------------
@@ -97,17 +108,22 @@ class SyncServer:
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None  # any path upgrades; the document name comes from each frame
-        body = json.dumps(
-            {
-                "status": "ok",
-                "instance": self.settings.sync_instance_id,
-                "documents": len(self.rooms.rooms),
-                "connections": len(self.sockets),
-            }
-        )
+        body = json.dumps(self.health())
         response = connection.respond(HTTPStatus.OK, body + "\n")
         response.headers["Content-Type"] = "application/json"
         return response
+
+    def health(self) -> dict[str, Any]:
+        """200 either way (the load balancer must not drain every task when Redis is down): a task
+        without Redis still serves its documents, and its peers still reach it through the log."""
+        redis = "disabled" if not self.fanout.enabled else "ok" if self.fanout.healthy else "unavailable"
+        return {
+            "status": "degraded" if redis == "unavailable" else "ok",
+            "instance": self.settings.sync_instance_id,
+            "redis": redis,
+            "documents": len(self.rooms.rooms),
+            "connections": len(self.sockets),
+        }
 
     async def _handle(self, websocket: ServerConnection) -> None:
         query = parse_qs(urlsplit(websocket.request.path if websocket.request else "/").query)
@@ -121,6 +137,7 @@ class SyncServer:
 
     async def start(self) -> None:
         self.writer.start()
+        await self.fanout.start()
         self._server = await serve(
             self._handle,
             self.settings.sync_host,
@@ -138,6 +155,8 @@ class SyncServer:
             asyncio.create_task(self._maintenance(), name="maintenance"),
             asyncio.create_task(self._sweep_awareness(), name="awareness-sweep"),
         ]
+        if self.settings.sync_metrics_interval_seconds:
+            self._tasks.append(asyncio.create_task(self._emit_metrics(), name="metrics"))
         if is_postgres(self.engine):
             await self._listen()
         logger.info(
@@ -164,9 +183,10 @@ class SyncServer:
                 await self.writer.stop()
         except TimeoutError:
             logger.error("shutdown: documents not flushed within %ss", self.settings.sync_shutdown_seconds)
-        for task in self._tasks:
+        for task in [*self._tasks, *self._repairs]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._repairs, return_exceptions=True)
+        await self.fanout.stop()
         if self._server is not None:
             await self._server.wait_closed()
         with contextlib.suppress(Exception):
@@ -189,15 +209,42 @@ class SyncServer:
         return highest
 
     async def _poll_log(self) -> None:
-        """Every period, rows newer than the last poll. A row that commits after a newer one (rare) is
-        still caught by its NOTIFY (which rescans the document) or, at the latest, by compaction."""
-        cursor = 0
+        """Every period, the log rows the rooms have not seen: REST writes, other instances' updates whose
+        pub/sub message was lost (or, without Redis, all of them). Ids are re-listed from POLL_LOOKBACK
+        polls back, so a row committing after a higher id is still found. A stall longer than the
+        compaction debounce (rows may have been merged and deleted unseen) triggers a full repair."""
+        interval = self.settings.sync_poll_interval_seconds
+        stall = max(3 * interval, self.settings.sync_debounce_seconds)
+        cursors = collections.deque([0], maxlen=POLL_LOOKBACK)
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(self.settings.sync_poll_interval_seconds)
+            await asyncio.sleep(interval)
+            rooms = list(self.rooms.rooms.values())
+            if (gap := time.monotonic() - last) > stall:
+                logger.warning("log poll stalled for %.1f s; re-reading open documents", gap)
+                self._schedule_repair()
             try:
-                cursor = await self._catch_up(list(self.rooms.rooms.values()), after_id=cursor)
+                cursors.append(max(await self._catch_up(rooms, after_id=cursors[0]), cursors[-1]))
+                last = time.monotonic()
+                for room in rooms:
+                    room.forget_seen_up_to(cursors[0])
             except Exception:
                 logger.exception("polling the update log failed")
+
+    def _schedule_repair(self) -> None:
+        """Messages may have been lost (Redis reconnected, the loop stalled): re-read every open document
+        from the store and ask the peers for what they hold."""
+        task = asyncio.get_running_loop().create_task(self._repair(list(self.rooms.rooms.values())))
+        self._repairs.add(task)
+        task.add_done_callback(self._repairs.discard)
+
+    async def _repair(self, rooms: list[Room]) -> None:
+        for room in rooms:
+            try:
+                room.resync(await self.store.load(room.document_id))
+            except Exception:
+                logger.exception("document %s: repair from the store failed", room.name)
+        await asyncio.gather(*(self.fanout.request_state(room) for room in rooms), return_exceptions=True)
 
     async def _listen(self) -> None:
         """PostgreSQL NOTIFY from REST writes: catch up at once instead of at the next poll."""
@@ -252,6 +299,35 @@ class SyncServer:
             now_ms = int(time.time() * 1000)
             for room in list(self.rooms.rooms.values()):
                 room.sweep_awareness(now_ms)
+
+    async def _emit_metrics(self) -> None:
+        """CloudWatch Embedded Metric Format on stdout, read by the awslogs driver: the sync layer's
+        autoscaling policy and alarms use these names (modules/sync.py)."""
+        while True:
+            await asyncio.sleep(self.settings.sync_metrics_interval_seconds)
+            print(json.dumps(self.metrics()), flush=True)
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "_aws": {
+                "Timestamp": int(time.time() * 1000),
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": self.settings.sync_metrics_namespace,
+                        "Dimensions": [["Environment"]],
+                        "Metrics": [
+                            {"Name": "Connections", "Unit": "Count"},
+                            {"Name": "Documents", "Unit": "Count"},
+                        ],
+                    }
+                ],
+            },
+            "Environment": self.settings.environment,
+            "Connections": len(self.sockets),
+            "Documents": len(self.rooms.rooms),
+            "instance": self.settings.sync_instance_id,
+            "redis": self.health()["redis"],
+        }
 
 
 async def run(settings: SyncSettings, *, print_ready: bool = False) -> None:

@@ -6,6 +6,7 @@ import os
 import socket
 import uuid
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 
@@ -40,6 +41,12 @@ class SyncSettings(Settings):
     # Locally the service migrates the database at start; on ECS a deploy step does it once instead.
     sync_migrate_on_start: bool = True
     sync_instance_id: str = Field(default_factory=_instance_id, min_length=1, max_length=100)
+    # With REDIS_URL set: how long a loading instance waits for the peers holding the document.
+    sync_redis_join_timeout_seconds: float = Field(default=1.0, gt=0)
+    # CloudWatch Embedded Metric Format lines on stdout (connections, documents); 0 turns them off.
+    sync_metrics_interval_seconds: float = Field(default=60, ge=0)
+    sync_metrics_namespace: str = "MDReader/Sync"
+    sync_log_format: Literal["json", "text"] = "json"
 
 
 @lru_cache

@@ -2,7 +2,8 @@
 
 Every accepted update is appended to `document_updates` (committed) before the client gets its
 SyncStatus(1). Compaction merges the log into `documents.yjs_state` under the document's row lock (the
-same lock REST writes take), so REST and sync writes merge and never overwrite each other.
+same lock REST writes take): across the whole fleet one compaction at a time per document, each merging
+into what the previous one stored, so REST and sync writes merge and never overwrite each other.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from mdreader_backend.database import utcnow
 from mdreader_backend.documents.models import Document, DocumentUpdateLog, LivePresence, ProvisionalDocument
+
+DELETE_CHUNK = 5000  # ids per DELETE statement (bind parameters are limited per statement)
 
 
 @dataclass(frozen=True)
@@ -149,11 +152,12 @@ class DocumentStore:
             document.yjs_state = bytes(await asyncio.to_thread(merge_updates, *updates))
             document.yjs_version += 1
             document.updated_at = utcnow()
-            await session.execute(
-                delete(DocumentUpdateLog).where(
-                    DocumentUpdateLog.document_id == document_id, DocumentUpdateLog.id <= log[-1].id
-                )
-            )
+            # Exactly the rows merged: a row with a lower id may commit after our read (another
+            # instance's writer), and must stay for the next compaction.
+            merged_ids = [row.id for row in log]
+            for start in range(0, len(merged_ids), DELETE_CHUNK):
+                chunk = merged_ids[start : start + DELETE_CHUNK]
+                await session.execute(delete(DocumentUpdateLog).where(DocumentUpdateLog.id.in_(chunk)))
             return log
 
     async def heartbeat(self, instance_id: str, connections: dict[uuid.UUID, int]) -> None:
