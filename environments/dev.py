@@ -5,7 +5,9 @@ from environments.settings import (
     AuthSettings,
     BackupSettings,
     CacheSettings,
+    CicdSettings,
     DatabaseSettings,
+    EdgeSettings,
     EnvironmentSettings,
     MonitoringSettings,
     NetworkSettings,
@@ -88,4 +90,6 @@ def settings() -> EnvironmentSettings:
             deletion_protection=False,
             log_retention_days=30,
         ),
+        edge=EdgeSettings(log_retention_days=30),
+        cicd=CicdSettings(github_repository="mdreader/mdreader-cloud", github_environment="dev"),
     )

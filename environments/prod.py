@@ -5,7 +5,9 @@ from environments.settings import (
     AuthSettings,
     BackupSettings,
     CacheSettings,
+    CicdSettings,
     DatabaseSettings,
+    EdgeSettings,
     EnvironmentSettings,
     MonitoringSettings,
     NetworkSettings,
@@ -82,4 +84,6 @@ def settings() -> EnvironmentSettings:
             deletion_protection=True,
             log_retention_days=365,
         ),
+        edge=EdgeSettings(log_retention_days=365),
+        cicd=CicdSettings(github_repository="mdreader/mdreader-cloud", github_environment="prod"),
     )

@@ -233,6 +233,9 @@ class ApiSettings(_Settings):
         default="mdreader_backend.lambda_handler.handle_storage_event",
         pattern=r"^[a-z_][a-z0-9_.]*\.[a-z_]+$",
     )
+    signing_key_rotation_days: int = Field(
+        default=30, ge=1, le=90, description="Secrets Manager rotates SECRET_KEY this often."
+    )
     files_memory_mb: int = Field(default=512, ge=128, le=10240)
     files_timeout_seconds: int = Field(default=60, ge=3, le=900)
     files_reserved_concurrency: int = Field(default=5, ge=1)
@@ -286,6 +289,50 @@ class SyncSettings(_Settings):
 
 class EmailSettings(_Settings):
     mail_from_subdomain: str = Field(default="mail", pattern=r"^[a-z0-9-]+$")
+    dmarc_policy: Literal["none", "quarantine", "reject"] = Field(
+        default="quarantine", description="The DMARC record the edge layer publishes for the domain."
+    )
+
+
+class EdgeSettings(_Settings):
+    """CloudFront in front of the web app, the API and the sync service; the domain's DNS zone."""
+
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        default="PriceClass_100", description="North America and Europe edge locations (the seed's)."
+    )
+    waf_rate_limit_per_ip: int = Field(
+        default=1000, ge=100, description="Requests per 5 minutes (the seed's)."
+    )
+    log_retention_days: LogRetentionDays
+    api_path: str = Field(
+        default="/api", pattern=r"^/[a-z0-9-]+$", description="Stripped before the HTTP API."
+    )
+    sync_path: str = Field(default="/sync", pattern=r"^/[a-z0-9-]+$", description="WebSockets to the ALB.")
+    hsts_max_age_seconds: int = Field(default=63072000, ge=31536000, description="Two years, preload-ready.")
+    amplify_enabled: bool = Field(
+        default=False, description="Amplify Hosting as an alternative host of the web app (off: CloudFront)."
+    )
+    amplify_repository: HttpUrl | None = Field(default=None, description="Git repository Amplify builds.")
+    amplify_branch: str = Field(default="main", min_length=1)
+
+    @model_validator(mode="after")
+    def _paths(self) -> Self:
+        if self.api_path == self.sync_path:
+            raise ValueError("api_path and sync_path must differ")
+        if self.amplify_repository is not None and not self.amplify_enabled:
+            raise ValueError("amplify_repository is set but amplify_enabled is false")
+        return self
+
+
+class CicdSettings(_Settings):
+    """Who may deploy: GitHub Actions jobs of one repository, through OIDC (no long-lived keys)."""
+
+    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
+    github_environment: str = Field(
+        pattern=r"^[a-z0-9-]+$",
+        description="GitHub environment whose jobs may assume the deploy role (protected for prod).",
+    )
+    deploy_branch: str = Field(default="main", pattern=r"^[A-Za-z0-9_./-]+$")
 
 
 class EnvironmentSettings(_Settings):
@@ -306,6 +353,8 @@ class EnvironmentSettings(_Settings):
     auth: AuthSettings
     api: ApiSettings
     sync: SyncSettings
+    edge: EdgeSettings
+    cicd: CicdSettings
     email: EmailSettings = EmailSettings()
 
     @property

@@ -18,6 +18,7 @@ from modules.auth import AuthStack
 from modules.backup import BackupStack
 from modules.bootstrap import BootstrapStack
 from modules.data import DataStack
+from modules.edge import EdgeStack
 from modules.email import EmailStack
 from modules.monitoring import MonitoringStack
 from modules.network import NetworkStack
@@ -35,6 +36,7 @@ LAYER_NAMES = (
     "auth",
     "email",
     "api",
+    "edge",
     "sync",
 )
 
@@ -97,6 +99,12 @@ class EnvironmentStacks:
         )
 
     @cached_property
+    def edge(self) -> EdgeStack:
+        return EdgeStack(
+            self.app, settings=self.settings, storage=self.storage, api=self.api, email=self.email
+        )
+
+    @cached_property
     def sync(self) -> SyncStack:
         return SyncStack(
             self.app,
@@ -105,6 +113,7 @@ class EnvironmentStacks:
             network=self.network,
             data=self.data,
             storage=self.storage,
+            edge=self.edge,
         )
 
     def build(self, layers: Iterable[str]) -> None:

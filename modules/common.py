@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+from cdktn_provider_aws.acm_certificate import AcmCertificate
+from cdktn_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktn_provider_aws.iam_role import IamRole
@@ -20,6 +22,7 @@ from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachmen
 from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktn_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.s3_bucket_cors_configuration import (
     S3BucketCorsConfiguration,
@@ -56,7 +59,14 @@ from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEg
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from environments import EnvironmentSettings
-from modules._cdk import AWS_PROVIDER_VERSION_RANGE, Construct, LocalBackend, S3Backend, TerraformStack
+from modules._cdk import (
+    AWS_PROVIDER_VERSION_RANGE,
+    Construct,
+    LocalBackend,
+    S3Backend,
+    TerraformResourceLifecycle,
+    TerraformStack,
+)
 
 Statement = dict[str, Any]
 #: Where the bootstrap stacks keep their local state, next to the synthesis output directory.
@@ -81,22 +91,7 @@ class LayerStack(TerraformStack):
     def __init__(self, scope: Construct, *, settings: EnvironmentSettings) -> None:
         super().__init__(scope, f"{settings.prefix}-{self.layer}")
         self.settings = settings
-        self.provider = AwsProvider(
-            self,
-            "aws",
-            region=settings.region,
-            allowed_account_ids=[settings.account_id],
-            default_tags=[
-                AwsProviderDefaultTags(
-                    tags={
-                        "Project": "mdreader",
-                        "Environment": settings.name,
-                        "Layer": self.layer,
-                        "ManagedBy": "cdktn",
-                    }
-                )
-            ],
-        )
+        self.provider = self.aws_provider("aws", region=settings.region)
         if self.uses_remote_state:
             S3Backend(
                 self,
@@ -117,6 +112,31 @@ class LayerStack(TerraformStack):
     def name(self, suffix: str) -> str:
         """A resource name scoped to this environment: ``mdreader-<env>-<suffix>``."""
         return f"{self.settings.prefix}-{suffix}"
+
+    def aws_provider(self, construct_id: str, *, region: str, alias: str | None = None) -> AwsProvider:
+        """An AWS provider pinned to the environment's account, with the project's default tags.
+
+        Stacks that need a second region (CloudFront's certificate and WAF live in us-east-1) add one
+        with an ``alias`` and pass it to the constructs placed there.
+        """
+        settings = self.settings
+        return AwsProvider(
+            self,
+            construct_id,
+            alias=alias,
+            region=region,
+            allowed_account_ids=[settings.account_id],
+            default_tags=[
+                AwsProviderDefaultTags(
+                    tags={
+                        "Project": "mdreader",
+                        "Environment": settings.name,
+                        "Layer": self.layer,
+                        "ManagedBy": "cdktn",
+                    }
+                )
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -185,6 +205,7 @@ class CustomerManagedKey(Construct):
         alias: str,
         description: str,
         grants: Sequence[KeyGrant],
+        provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         admin: Statement = {
@@ -215,8 +236,11 @@ class CustomerManagedKey(Construct):
             is_enabled=True,
             deletion_window_in_days=settings.kms_deletion_window_days,
             policy=policy_document([admin, *usage]),
+            provider=provider,
         )
-        self.alias = KmsAlias(self, "alias", name=f"alias/{alias}", target_key_id=self.key.key_id)
+        self.alias = KmsAlias(
+            self, "alias", name=f"alias/{alias}", target_key_id=self.key.key_id, provider=provider
+        )
         self.arn = self.key.arn
 
 
@@ -336,11 +360,22 @@ def metric_alarm(
 
 
 def encrypted_log_group(
-    scope: Construct, construct_id: str, *, name: str, retention_days: int, kms_key_arn: str
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    retention_days: int,
+    kms_key_arn: str,
+    provider: AwsProvider | None = None,
 ) -> CloudwatchLogGroup:
     """A CloudWatch log group encrypted with a customer-managed key and with a retention period."""
     return CloudwatchLogGroup(
-        scope, construct_id, name=name, retention_in_days=retention_days, kms_key_id=kms_key_arn
+        scope,
+        construct_id,
+        name=name,
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+        provider=provider,
     )
 
 
@@ -402,7 +437,8 @@ class SecureBucket(Construct):
     lifecycle rules (always aborting incomplete multipart uploads) and optional access logging and CORS.
 
     ``kms_key`` None means SSE-S3, which only server-access-log target buckets should use (S3 can not
-    deliver access logs into an SSE-KMS bucket).
+    deliver access logs into an SSE-KMS bucket). ``object_ownership`` stays ``BucketOwnerEnforced`` (ACLs
+    off) except for a CloudFront standard-log bucket, which CloudFront writes through an ACL grant.
     """
 
     def __init__(
@@ -417,6 +453,7 @@ class SecureBucket(Construct):
         access_log_bucket: SecureBucket | None = None,
         cors_rules: Sequence[S3BucketCorsConfigurationCorsRule] = (),
         policy_statements: Sequence[Statement] = (),
+        object_ownership: Literal["BucketOwnerEnforced", "BucketOwnerPreferred"] = "BucketOwnerEnforced",
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = S3Bucket(self, "bucket", bucket=bucket_name, force_destroy=False)
@@ -456,7 +493,7 @@ class SecureBucket(Construct):
             self,
             "ownership",
             bucket=self.bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+            rule=S3BucketOwnershipControlsRule(object_ownership=object_ownership),
         )
         self.policy = S3BucketPolicy(
             self,
@@ -621,3 +658,68 @@ def access_log_bucket(
         ],
         policy_statements=[access_log_delivery_statement(f"arn:aws:s3:::{bucket_name}", settings.account_id)],
     )
+
+
+class DnsValidatedCertificate(Construct):
+    """An ACM certificate for one name (no wildcard), validated through a record in a Route53 zone.
+
+    ``arn`` is the validation's certificate ARN, so a listener or distribution using it waits until ACM
+    has issued the certificate. Pass ``provider`` for a certificate outside the stack's region (CloudFront
+    takes certificates from us-east-1 only).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain_name: str,
+        zone_id: str,
+        provider: AwsProvider | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.certificate = AcmCertificate(
+            self,
+            "certificate",
+            domain_name=domain_name,
+            validation_method="DNS",
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+            provider=provider,
+        )
+        # One name, so exactly one validation record (the attribute is a set: index it as a list).
+        option = self.certificate.domain_validation_options.get(0)
+        self.validation_record = Route53Record(
+            self,
+            "validation-record",
+            zone_id=zone_id,
+            name=option.resource_record_name,
+            type=option.resource_record_type,
+            records=[option.resource_record_value],
+            ttl=300,
+            allow_overwrite=True,
+        )
+        self.validation = AcmCertificateValidation(
+            self,
+            "validation",
+            certificate_arn=self.certificate.arn,
+            validation_record_fqdns=[self.validation_record.fqdn],
+            provider=provider,
+        )
+        self.arn = self.validation.certificate_arn
+
+
+def alias_records(
+    scope: Construct, construct_id: str, *, zone_id: str, name: str, target_name: str, target_zone_id: str
+) -> list[Route53Record]:
+    """IPv4 and IPv6 alias records for ``name`` pointing at an AWS endpoint (CloudFront, a load balancer)."""
+    return [
+        Route53Record(
+            scope,
+            f"{construct_id}-{record_type.lower()}",
+            zone_id=zone_id,
+            name=name,
+            type=record_type,
+            alias=Route53RecordAlias(name=target_name, zone_id=target_zone_id, evaluate_target_health=False),
+        )
+        for record_type in ("A", "AAAA")
+    ]

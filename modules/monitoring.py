@@ -39,16 +39,19 @@ BUDGET_ALERTS = ((80, "ACTUAL"), (100, "FORECASTED"))
 SERVICE_UTILISATION_PERCENT = 80
 
 
-def logs_key_grant(settings: EnvironmentSettings) -> KeyGrant:
-    """CloudWatch Logs may use the key, and only for log groups of this account and region."""
+def logs_key_grant(settings: EnvironmentSettings, region: str | None = None) -> KeyGrant:
+    """CloudWatch Logs may use the key, and only for log groups of this account and region (the
+    environment's unless ``region`` names another, as for the edge layer's us-east-1 log groups).
+    """
+    region = region or settings.region
     return KeyGrant(
         sid="CloudWatchLogsEncryptLogGroups",
-        principal={"Service": f"logs.{settings.region}.amazonaws.com"},
+        principal={"Service": f"logs.{region}.amazonaws.com"},
         actions=("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
         condition={
             "ArnLike": {
                 "kms:EncryptionContext:aws:logs:arn": (
-                    f"arn:aws:logs:{settings.region}:{settings.account_id}:log-group:*"
+                    f"arn:aws:logs:{region}:{settings.account_id}:log-group:*"
                 )
             }
         },

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-from cdktn_provider_aws.acm_certificate import AcmCertificate
 from cdktn_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -55,17 +54,20 @@ from modules.common import (
     SYNC_SUFFIX,
     AlarmSpec,
     CustomerManagedKey,
+    DnsValidatedCertificate,
     LayerStack,
     SecureBucket,
     SecurityGroupWithRules,
     ServiceRole,
     Statement,
+    alias_records,
     encrypted_log_group,
     lifecycle_rule,
     metric_alarm,
     use_through_services,
 )
 from modules.data import DataStack
+from modules.edge import EdgeStack
 from modules.monitoring import MonitoringStack
 from modules.network import HTTPS, NetworkStack
 from modules.storage import StorageStack
@@ -154,6 +156,7 @@ class SyncStack(LayerStack):
         network: NetworkStack,
         data: DataStack,
         storage: StorageStack,
+        edge: EdgeStack,
     ) -> None:
         super().__init__(scope, settings=settings)
         config = settings.sync
@@ -281,7 +284,14 @@ class SyncStack(LayerStack):
             ),
         )
         self.load_balancer = SyncLoadBalancer(
-            self, "alb", settings=settings, name=name, network=network, storage=storage, logs_key_arn=logs_key
+            self,
+            "alb",
+            settings=settings,
+            name=name,
+            network=network,
+            storage=storage,
+            logs_key_arn=logs_key,
+            zone_id=edge.zone_id,
         )
         tasks_group_id = network.application_security_groups["sync"].id
         self.load_balancer.security_group.allow_to_cidr(
@@ -420,6 +430,7 @@ class SyncLoadBalancer(Construct):
         network: NetworkStack,
         storage: StorageStack,
         logs_key_arn: str,
+        zone_id: str,
     ) -> None:
         super().__init__(scope, construct_id)
         config = settings.sync
@@ -457,12 +468,11 @@ class SyncLoadBalancer(Construct):
             access_log_bucket=storage.access_log_bucket,
             policy_statements=[elb_log_delivery_statement(f"arn:aws:s3:::{bucket_name}", settings)],
         )
-        self.certificate = AcmCertificate(
-            self,
-            "certificate",
-            domain_name=f"{config.origin_subdomain}.{settings.domain_name}",
-            validation_method="DNS",
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        # CloudFront reaches the ALB by this name over HTTPS; the listener waits for the issued certificate,
+        # so its validation record lives here, in the edge layer's zone.
+        origin_name = f"{config.origin_subdomain}.{settings.domain_name}"
+        self.certificate = DnsValidatedCertificate(
+            self, "certificate", domain_name=origin_name, zone_id=zone_id
         )
         self.alb = Lb(
             self,
@@ -478,6 +488,14 @@ class SyncLoadBalancer(Construct):
             enable_deletion_protection=config.deletion_protection,
             access_logs=LbAccessLogs(bucket=self.log_bucket.name, enabled=True),
             depends_on=[self.log_bucket.policy],
+        )
+        self.origin_records = alias_records(
+            self,
+            "origin",
+            zone_id=zone_id,
+            name=origin_name,
+            target_name=self.alb.dns_name,
+            target_zone_id=self.alb.zone_id,
         )
         self.target_group = LbTargetGroup(
             self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from cdktn_provider_aws.provider import AwsProvider
 from cdktn_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
@@ -42,7 +43,8 @@ def visibility(metric: str) -> dict[str, Any]:
 class WebAcl(Construct):
     """A web ACL allowing by default and blocking what its rules match, with its requests logged.
 
-    The log group's name must start with ``aws-waf-logs-`` (WAF's rule for log destinations).
+    The log group's name must start with ``aws-waf-logs-`` (WAF's rule for log destinations). A
+    ``CLOUDFRONT`` ACL and its log group must live in us-east-1: pass that region's ``provider``.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class WebAcl(Construct):
         rate_limit_per_ip: int,
         logs_key_arn: str,
         log_retention_days: int,
+        provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         rate_rule = Wafv2WebAclRule(
@@ -82,6 +85,7 @@ class WebAcl(Construct):
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
             rule=[rate_rule, *managed_rules],
             visibility_config=Wafv2WebAclVisibilityConfig(**visibility(name)),
+            provider=provider,
         )
         self.log_group = encrypted_log_group(
             self,
@@ -89,11 +93,13 @@ class WebAcl(Construct):
             name=f"aws-waf-logs-{name}",
             retention_days=log_retention_days,
             kms_key_arn=logs_key_arn,
+            provider=provider,
         )
         self.logging = Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
             resource_arn=self.acl.arn,
             log_destination_configs=[self.log_group.arn],
+            provider=provider,
         )
         self.arn = self.acl.arn

@@ -131,26 +131,29 @@ class TerraformHarness:
         shutil.copy(source / "cdk.tf.json", target / "cdk.tf.json")
         return target
 
-    def offline_override(self) -> dict[str, Any]:
-        """Provider settings that keep plan off AWS, and local state instead of the S3 backend."""
+    def offline_override(self, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Provider settings that keep plan off AWS (for the default provider and every aliased one),
+        and local state instead of the S3 backend.
+        """
+        offline = {
+            "access_key": "mdreader-test",
+            "secret_key": "mdreader-test",
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": True,
+            # Without an account lookup the provider can't verify the allowed account.
+            "allowed_account_ids": None,
+        }
         return {
-            "provider": {
-                "aws": {
-                    "access_key": "mdreader-test",
-                    "secret_key": "mdreader-test",
-                    "skip_credentials_validation": True,
-                    "skip_requesting_account_id": True,
-                    "skip_metadata_api_check": True,
-                    # Without an account lookup the provider can't verify the allowed account.
-                    "allowed_account_ids": None,
-                }
-            },
+            "provider": {"aws": [offline, *({**offline, "alias": alias} for alias in aliases)]},
             "terraform": {"backend": {"local": {}}},
         }
 
     def write_offline_override(self, stack_dir: Path, remote_states: dict[str, Path] | None = None) -> Path:
         """The offline override, pointing each ``terraform_remote_state`` at a local state file."""
-        override = self.offline_override()
+        config = json.loads((stack_dir / "cdk.tf.json").read_text())
+        aliases = tuple(p["alias"] for p in config.get("provider", {}).get("aws", []) if "alias" in p)
+        override = self.offline_override(aliases)
         if remote_states:
             override["data"] = {
                 "terraform_remote_state": {
@@ -164,7 +167,7 @@ class TerraformHarness:
 
 
 #: Stand-ins for producer outputs, by the resource type and attribute each output refers to.
-FAKE_VALUES = {
+FAKE_VALUES: dict[tuple[str, str], str | list[str]] = {
     ("aws_vpc", "id"): "vpc-0123456789abcdef0",
     ("aws_subnet", "id"): "subnet-0123456789abcdef0",
     ("aws_security_group", "id"): "sg-0123456789abcdef0",
@@ -185,6 +188,9 @@ FAKE_VALUES = {
     ("aws_s3_bucket", "id"): "mdreader-offline",
     ("aws_secretsmanager_secret", "arn"): "arn:aws:secretsmanager:{region}:{account}:secret:offline-AbCdEf",
     ("aws_sns_topic", "arn"): "arn:aws:sns:{region}:{account}:mdreader-offline",
+    ("aws_apigatewayv2_api", "id"): "a1b2c3d4e5",
+    ("aws_ses_domain_dkim", "dkim_tokens"): ["dkimtokenone", "dkimtokentwo", "dkimtokenthree"],
+    ("aws_route53_zone", "zone_id"): "Z0123456789ABCDEFGHIJ",
 }
 
 
@@ -193,8 +199,11 @@ def producer_state(producer: dict[str, Any], region: str, account_id: str) -> di
     outputs: dict[str, Any] = {}
     for name, output in producer.get("output", {}).items():
         resource_type, _, attribute = output["value"].removeprefix("${").removesuffix("}").split(".", 2)
-        value = FAKE_VALUES[(resource_type, attribute)].format(region=region, account=account_id)
-        outputs[name] = {"value": value, "type": "string"}
+        fake = FAKE_VALUES[(resource_type, attribute)]
+        if isinstance(fake, list):
+            outputs[name] = {"value": fake, "type": ["list", "string"]}
+        else:
+            outputs[name] = {"value": fake.format(region=region, account=account_id), "type": "string"}
     return {
         "version": 4,
         "terraform_version": "1.11.4",

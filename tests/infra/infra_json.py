@@ -9,7 +9,19 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-LAYERS = ("bootstrap", "monitoring", "network", "data", "storage", "backup", "auth", "email", "api", "sync")
+LAYERS = (
+    "bootstrap",
+    "monitoring",
+    "network",
+    "data",
+    "storage",
+    "backup",
+    "auth",
+    "email",
+    "api",
+    "edge",
+    "sync",
+)
 
 
 @dataclass(frozen=True)

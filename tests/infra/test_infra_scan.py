@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from infra_harness import ROOT, offline_env
+from infra_json import ENVIRONMENTS, LAYERS
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import scan_infra
@@ -43,7 +44,7 @@ def test_all_environments_pass_with_zero_failed_checks(synth_dir: Path, tmp_path
         result.stdout,
     )
     assert summary, result.stdout
-    assert stack_count == 30
+    assert stack_count == len(ENVIRONMENTS) * len(LAYERS)
     assert int(summary.group(1)) > 400
     assert int(summary.group(2)) > 800
     assert "scan gate: OK" in result.stdout

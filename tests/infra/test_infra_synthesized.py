@@ -56,13 +56,18 @@ def test_provider_range_admits_the_mirror_and_6x_and_no_required_version(stacks:
 def test_provider_is_pinned_to_the_environment_account_region_and_tags(stacks: Stacks, env: str) -> None:
     settings = SETTINGS[env]
     for layer in LAYERS:
-        (provider,) = stacks.get(env, layer).config["provider"]["aws"]
-        assert provider["region"] == settings.region
-        assert provider["allowed_account_ids"] == [settings.account_id]
-        assert provider["default_tags"] == [
-            {"tags": {"Project": "mdreader", "Environment": env, "Layer": layer, "ManagedBy": "cdktn"}}
-        ]
-        assert not {"access_key", "secret_key", "token", "skip_credentials_validation"} & set(provider)
+        default, *others = stacks.get(env, layer).config["provider"]["aws"]
+        assert default["region"] == settings.region
+        assert "alias" not in default
+        # CloudFront's certificate, web ACL and DNS query logs exist only in us-east-1 (edge layer).
+        expected_others = [("global", "us-east-1")] if layer == "edge" else []
+        assert [(other["alias"], other["region"]) for other in others] == expected_others
+        for provider in (default, *others):
+            assert provider["allowed_account_ids"] == [settings.account_id]
+            assert provider["default_tags"] == [
+                {"tags": {"Project": "mdreader", "Environment": env, "Layer": layer, "ManagedBy": "cdktn"}}
+            ]
+            assert not {"access_key", "secret_key", "token", "skip_credentials_validation"} & set(provider)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -159,9 +164,8 @@ def test_every_kms_key_rotates_and_has_a_least_privilege_policy(stacks: Stacks) 
                     assert statement["Condition"], f"{stack.name}: usage without a condition"
                 if "AWS" in principal:
                     assert principal["AWS"] == f"arn:aws:iam::{account}:root"
-    assert (
-        keys == 3 * 9
-    )  # state, logs, alerts, data, storage, backup, email events, api, sync per environment
+    # state, logs, alerts, data, storage, backup, email events, api, sync, edge web + us-east-1 logs
+    assert keys == 3 * 11
 
 
 def test_logs_key_admits_cloudwatch_logs_only_for_this_accounts_log_groups(stacks: Stacks) -> None:

@@ -22,7 +22,10 @@ SELF_CONTAINED_LAYERS = ("bootstrap", "monitoring", "storage", "auth", "email")
 PLANNED_STACKS = [f"mdreader-{env}-{layer}" for env in ENVIRONMENTS for layer in SELF_CONTAINED_LAYERS]
 #: Stacks that read remote state and plan offline from local state files with stand-in producer outputs.
 #: (The data stack can't: planning opens its ephemeral random password, an AWS API call.)
-CONSUMER_STACKS = [f"mdreader-{env}-{layer}" for env in ENVIRONMENTS for layer in ("network", "backup")]
+#: (The sync stack can't either: it looks up CloudFront's managed prefix list.)
+CONSUMER_STACKS = [
+    f"mdreader-{env}-{layer}" for env in ENVIRONMENTS for layer in ("network", "backup", "edge")
+]
 
 
 def initialized(terraform: TerraformHarness, stack_dir: Path, *, backend: bool) -> tftest.TerraformTest:
