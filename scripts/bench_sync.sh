@@ -15,8 +15,18 @@ if [ ! -f "$work/.installed" ] || ! cmp -s "$shared/bench/sync/package-lock.json
 fi
 # Auth off for the comparison (the harness names documents bench-<run>-<i>, not UUIDs), like the anchor's
 # BENCH_ANCHOR_AUTH=off; persistence stays on: every update is committed to PostgreSQL before its ack.
-server="DATABASE_URL=\$MDREADER_BENCH_DATABASE_URL SYNC_REQUIRE_AUTH=false SYNC_PORT=0 SYNC_HOST=127.0.0.1 \
-LOG_LEVEL=WARNING SECRET_KEY=bench-only-secret-key-0123456789-abcdef $root/.venv/bin/python -m mdreader_sync --print-ready"
+# Cross-instance runs (S7) pass SYNC_REDIS_URL: it becomes our REDIS_URL, and is noted so that the PUBLISH
+# commands of each run's private Redis can be counted (INFO commandstats, scripts/count_redis_publishes.py).
+urls="$root/$work/redis-urls"; : > "$urls"
+server="echo \${SYNC_REDIS_URL:-} >> $urls; REDIS_URL=\${SYNC_REDIS_URL:-} SYNC_MIGRATE_ON_START=false \
+DATABASE_URL=\$MDREADER_BENCH_DATABASE_URL SYNC_REQUIRE_AUTH=false SYNC_PORT=0 SYNC_HOST=127.0.0.1 \
+LOG_LEVEL=WARNING SECRET_KEY=bench-only-secret-key-0123456789-abcdef exec $root/.venv/bin/python -m mdreader_sync --print-ready"
 export BENCH_ANCHOR_AUTH=off
+.venv/bin/python scripts/count_redis_publishes.py "$urls" > "$work/publishes.jsonl" &
+counter=$!
 .venv/bin/python scripts/with_postgres.py -- bash -c "cd '$work' && ./compare.sh --server-cmd \"$server\" --anchor v2 $*"
+kill -TERM "$counter"; wait "$counter" || true
+if [ -s "$work/publishes.jsonl" ]; then
+  echo "PUBLISH commands per cross-instance run of ours (one private Redis each):"; cat "$work/publishes.jsonl"
+fi
 .venv/bin/python scripts/bench_sync_load.py

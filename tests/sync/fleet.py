@@ -28,14 +28,17 @@ from tests.sync.harness import RawClient, Received, SyncStack, auth_frame, sync_
 class RedisProcess:
     """A non-persistent redis-server on a fixed loopback port, so it can be killed and restarted."""
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
+        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self._dir = tempfile.mkdtemp(prefix="mdreader-redis-")
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if self.password:
+            options += ["--requirepass", self.password]
         self._process = subprocess.Popen(
             [_redis_binary(), *options, "--dir", self._dir], stdout=subprocess.DEVNULL
         )

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import logging
+import sys
 import uuid
 
 import asyncpg
 import httpx
 import pycrdt
+import pytest
 
 from mdreader_sync import protocol
 from mdreader_sync.lib0 import Encoder
+from mdreader_sync.logs import JsonFormatter
 from mdreader_sync.protocol import MessageType
 from mdreader_sync.server import SyncServer
 from tests.sync.fleet import RedisProcess, Replica, awareness_states, url_of, wait_until
@@ -233,3 +238,64 @@ async def connect_as_on(server: SyncServer, name: str, token: str) -> tuple[RawC
     client = await RawClient.open(url_of(server))
     await client.send(auth_frame(name, token))
     return client, (await client.next()).raw
+
+
+async def test_redis_auth_works_and_the_password_is_never_logged(
+    sync_stack: SyncStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    secured = RedisProcess(password="s3cret-auth-token")
+    secured.start()
+    servers = [
+        SyncServer(sync_settings(sync_stack.database_url, sync_instance_id=name, redis_url=secured.url))
+        for name in ("A", "B")
+    ]
+    try:
+        with caplog.at_level(logging.DEBUG):
+            for server in servers:
+                await server.start()
+            await wait_until(lambda: all(server.fanout.healthy for server in servers), what="AUTH accepted")
+            alice = await sync_stack.user("alice")
+            name = (await sync_stack.document(alice))["id"]
+            writer = await Replica.open(url_of(servers[0]), name, alice.access_token)
+            reader = await Replica.open(url_of(servers[1]), name, alice.access_token)
+            await writer.type("authenticated fan-out")
+            await wait_until(lambda: reader.content() == "authenticated fan-out", what="crossing")
+            for replica in (writer, reader):
+                await replica.close()
+        assert "127.0.0.1" in caplog.text  # the URL is logged, redacted
+        assert "s3cret-auth-token" not in caplog.text
+    finally:
+        for server in servers:
+            await server.stop()
+        secured.close()
+
+
+async def test_metrics_are_embedded_metric_format_with_the_scaling_names(fleet: SyncStack) -> None:
+    alice = await fleet.user("alice")
+    name = (await fleet.document(alice))["id"]
+    replica = await Replica.open(url_of(fleet.server), name, alice.access_token)
+    line = json.loads(json.dumps(fleet.server.metrics()))
+    directive = line["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "MDReader/Sync"
+    assert {metric["Name"] for metric in directive["Metrics"]} == {"Connections", "Documents"}
+    assert directive["Dimensions"] == [["Environment"]]
+    assert (line["Connections"], line["Documents"], line["Environment"]) == (1, 1, "test")
+    await replica.close()
+
+
+def test_json_log_lines_carry_level_logger_instance_and_exception() -> None:
+    formatter = JsonFormatter("sync-a")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        record = logging.getLogger("mdreader_sync.test").makeRecord(
+            "mdreader_sync.test", logging.ERROR, __file__, 1, "failed %s", ("once",), sys.exc_info()
+        )
+    entry = json.loads(formatter.format(record))
+    assert (entry["level"], entry["logger"], entry["message"], entry["instance"]) == (
+        "ERROR",
+        "mdreader_sync.test",
+        "failed once",
+        "sync-a",
+    )
+    assert "RuntimeError: boom" in entry["exception"]

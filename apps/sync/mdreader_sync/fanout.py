@@ -32,7 +32,7 @@ logger = logging.getLogger("mdreader_sync.fanout")
 
 CHANNEL_PREFIX = "mdreader:sync:"
 MAX_PENDING_PUBLISHES = 50_000  # beyond this (Redis down or slow) the oldest are dropped: the log repairs
-RECONNECT_BACKOFF = (0.1, 5.0)
+RECONNECT_BACKOFF = (0.1, 3.0)  # first and longest pause between reconnection attempts
 
 
 class Kind(IntEnum):

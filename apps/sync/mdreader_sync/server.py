@@ -36,7 +36,7 @@ from mdreader_sync.writer import DurableWriter
 
 logger = logging.getLogger("mdreader_sync")
 
-STALE_REST_ROWS_AFTER = timedelta(minutes=5)
+STALE_LOG_ROWS_AFTER = timedelta(minutes=5)  # merged rows stay readable for peers this long
 MAINTENANCE_SECONDS = 60
 AWARENESS_SWEEP_SECONDS = 3
 # The log poll re-lists ids from this many polls back: a row committed after a higher id is still seen.
@@ -210,11 +210,12 @@ class SyncServer:
 
     async def _poll_log(self) -> None:
         """Every period, the log rows the rooms have not seen: REST writes, other instances' updates whose
-        pub/sub message was lost (or, without Redis, all of them). Ids are re-listed from POLL_LOOKBACK
-        polls back, so a row committing after a higher id is still found. A stall longer than the
-        compaction debounce (rows may have been merged and deleted unseen) triggers a full repair."""
+        pub/sub message was lost (or, without Redis, all of them; compacted rows stay listed for a while).
+        Ids are re-listed from POLL_LOOKBACK polls back, so a row committing after a higher id is still
+        found. A stall longer than half the retention of merged rows (they may be deleted unseen)
+        triggers a full repair."""
         interval = self.settings.sync_poll_interval_seconds
-        stall = max(3 * interval, self.settings.sync_debounce_seconds)
+        stall = max(3 * interval, STALE_LOG_ROWS_AFTER.total_seconds() / 2)
         cursors = collections.deque([0], maxlen=POLL_LOOKBACK)
         last = time.monotonic()
         while True:
@@ -289,7 +290,7 @@ class SyncServer:
                     purged = await purge_expired(session, keep=open_ids)
                 if purged:
                     logger.info("purged %d expired provisional documents", purged)
-                await self.store.drop_stale_rest_rows(older_than=STALE_REST_ROWS_AFTER)
+                await self.store.drop_stale_rows(older_than=STALE_LOG_ROWS_AFTER)
             except Exception:
                 logger.exception("maintenance failed")
 

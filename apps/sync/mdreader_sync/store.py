@@ -16,13 +16,14 @@ from datetime import timedelta
 from typing import cast
 
 from pycrdt import merge_updates
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from mdreader_backend.database import utcnow
 from mdreader_backend.documents.models import Document, DocumentUpdateLog, LivePresence, ProvisionalDocument
 
-DELETE_CHUNK = 5000  # ids per DELETE statement (bind parameters are limited per statement)
+ID_CHUNK = 5000  # ids per statement (bind parameters are limited per statement)
+MERGED = "merged"  # log rows already compacted into documents.yjs_state, kept for peers' polls
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,15 @@ class DocumentStore:
             document.yjs_state = bytes(await asyncio.to_thread(merge_updates, *updates))
             document.yjs_version += 1
             document.updated_at = utcnow()
-            # Exactly the rows merged: a row with a lower id may commit after our read (another
-            # instance's writer), and must stay for the next compaction.
+            # Exactly the rows merged (a row with a lower id may commit after our read: it stays for the
+            # next compaction). They are kept, marked, for a while: peers whose pub/sub message was lost
+            # still find them in their log poll (drop_stale_rows deletes them later).
             merged_ids = [row.id for row in log]
-            for start in range(0, len(merged_ids), DELETE_CHUNK):
-                chunk = merged_ids[start : start + DELETE_CHUNK]
-                await session.execute(delete(DocumentUpdateLog).where(DocumentUpdateLog.id.in_(chunk)))
+            for start in range(0, len(merged_ids), ID_CHUNK):
+                chunk = merged_ids[start : start + ID_CHUNK]
+                await session.execute(
+                    update(DocumentUpdateLog).where(DocumentUpdateLog.id.in_(chunk)).values(source=MERGED)
+                )
             return log
 
     async def heartbeat(self, instance_id: str, connections: dict[uuid.UUID, int]) -> None:
@@ -177,12 +181,14 @@ class DocumentStore:
         async with self._sessions() as session, session.begin():
             await session.execute(delete(LivePresence).where(LivePresence.instance_id == instance_id))
 
-    async def drop_stale_rest_rows(self, *, older_than: timedelta) -> None:
-        """REST rows are already merged into yjs_state; once every room had time to read them, drop them."""
+    async def drop_stale_rows(self, *, older_than: timedelta) -> None:
+        """Rows already in yjs_state (REST writes, compacted rows): once every instance had time to
+        read them, drop them."""
         async with self._sessions() as session, session.begin():
             await session.execute(
                 delete(DocumentUpdateLog).where(
-                    DocumentUpdateLog.source == "rest", DocumentUpdateLog.created_at < utcnow() - older_than
+                    DocumentUpdateLog.source.in_(["rest", MERGED]),
+                    DocumentUpdateLog.created_at < utcnow() - older_than,
                 )
             )
 
@@ -201,7 +207,7 @@ async def _insert(connection: AsyncConnection, batch: list[PendingUpdate]) -> li
 async def _log_rows(session: AsyncSession, document_id: uuid.UUID) -> list[LoggedUpdate]:
     rows = await session.execute(
         select(DocumentUpdateLog.id, DocumentUpdateLog.update)
-        .where(DocumentUpdateLog.document_id == document_id)
+        .where(DocumentUpdateLog.document_id == document_id, DocumentUpdateLog.source != MERGED)
         .order_by(DocumentUpdateLog.id)
     )
     return [LoggedUpdate(row_id, data) for row_id, data in rows]
