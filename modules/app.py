@@ -17,6 +17,7 @@ from modules.api import ApiStack
 from modules.auth import AuthStack
 from modules.backup import BackupStack
 from modules.bootstrap import BootstrapStack
+from modules.cicd import CicdStack
 from modules.data import DataStack
 from modules.edge import EdgeStack
 from modules.email import EmailStack
@@ -38,6 +39,7 @@ LAYER_NAMES = (
     "api",
     "edge",
     "sync",
+    "cicd",
 )
 
 
@@ -115,6 +117,10 @@ class EnvironmentStacks:
             storage=self.storage,
             edge=self.edge,
         )
+
+    @cached_property
+    def cicd(self) -> CicdStack:
+        return CicdStack(self.app, settings=self.settings)
 
     def build(self, layers: Iterable[str]) -> None:
         """Create the stacks of the given layers (and, through attribute access, of their producers)."""

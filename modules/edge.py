@@ -57,7 +57,7 @@ from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 
 from environments import EnvironmentSettings
-from modules._cdk import Construct, Fn
+from modules._cdk import Construct, Fn, TerraformOutput
 from modules.api import ApiStack
 from modules.common import (
     CustomerManagedKey,
@@ -556,6 +556,9 @@ class EdgeStack(LayerStack):
             self, "email-dns", settings=settings, zone_id=self.zone_id, email=email
         )
         self.amplify = AmplifyHosting(self, "amplify", settings=settings) if config.amplify_enabled else None
+        # What the deploy workflow needs to publish the web app and invalidate the cache.
+        TerraformOutput(self, "web_bucket", value=self.web_bucket_name)
+        TerraformOutput(self, "distribution_id", value=self.distribution.id)
 
 
 def https_origin(origin_id: str, domain_name: str) -> CloudfrontDistributionOrigin:

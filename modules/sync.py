@@ -49,7 +49,7 @@ from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupI
 from cdktn_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 
 from environments import EnvironmentSettings
-from modules._cdk import Construct, TerraformResourceLifecycle, TerraformVariable
+from modules._cdk import Construct, TerraformOutput, TerraformResourceLifecycle, TerraformVariable
 from modules.common import (
     SYNC_SUFFIX,
     AlarmSpec,
@@ -131,6 +131,21 @@ def container_definitions(
         "secrets": [{"name": k, "valueFrom": v} for k, v in secrets.items()],
         "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],  # noqa: S108
         "stopTimeout": settings.sync.stop_timeout_seconds,
+        # The image's own check, for ECS: a one-off migration task is done once it turns HEALTHY (the
+        # service starts serving only after SYNC_MIGRATE_ON_START's migrations succeeded).
+        "healthCheck": {
+            "command": [
+                "CMD",
+                "python",
+                "-c",
+                "import urllib.request; "
+                f"urllib.request.urlopen('http://127.0.0.1:{SYNC_PORT}{HEALTH_PATH}', timeout=2)",
+            ],
+            "interval": 15,
+            "timeout": 3,
+            "retries": 3,
+            "startPeriod": 20,
+        },
         "linuxParameters": {"initProcessEnabled": True},
         "logConfiguration": {
             "logDriver": "awslogs",
@@ -391,6 +406,9 @@ class SyncStack(LayerStack):
             metric_alarm(self, f"alarm-{spec.name}", spec=spec, topic_arn=monitoring.alerts.arn)
             for spec in alarms
         ]
+        # What the deploy workflow needs: where to push the image, which cluster runs the migration task.
+        TerraformOutput(self, "repository_url", value=self.repository.repository_url)
+        TerraformOutput(self, "cluster_name", value=self.cluster.name)
 
     def _target_tracking(
         self, construct_id: str, metric: str, target: int, resource_label: str | None = None

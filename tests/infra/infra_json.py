@@ -21,6 +21,7 @@ LAYERS = (
     "api",
     "edge",
     "sync",
+    "cicd",
 )
 
 
