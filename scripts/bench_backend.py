@@ -2,7 +2,7 @@
 
 Prints requests/s and latency percentiles at 50 concurrent clients (closed loop; with `wrk` when it is
 installed, e.g. `apt-get install wrk`, else a Python client), latency at a fixed 200 requests/s (open
-loop), and the import time of the Lambda handler module in fresh processes.
+loop, scripts/loadgen.py), and the import time of the Lambda handler module in fresh processes.
 
     .venv/bin/python scripts/bench_backend.py [--seconds 10] [--concurrency 50] [--rate 200]
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from tests.servers import free_port, postgres_server  # noqa: E402
 
 SECRET = secrets.token_urlsafe(48)
+WARMUP_SECONDS = 3
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -74,30 +76,76 @@ async def closed_loop(
     return latencies, errors, time.perf_counter() - started
 
 
-async def open_loop(
-    client: httpx.AsyncClient, url: str, *, rate: float, seconds: float
-) -> tuple[list[float], int, float]:
-    """Sends at a fixed rate regardless of response times (no coordinated omission)."""
-    latencies: list[float] = []
-    errors = 0
-    tasks: list[asyncio.Task[None]] = []
+def process_tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and its descendants (uvicorn's workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(stats[pid][1] for pid in tree if pid in stats)
 
-    async def one(scheduled: float) -> None:
-        nonlocal errors
-        try:
-            response = await client.get(url)
-            errors += response.status_code >= 400
-        except httpx.TransportError:
-            errors += 1
-        latencies.append(time.perf_counter() - scheduled)
 
-    started = time.perf_counter()
-    for n in range(int(rate * seconds)):
-        scheduled = started + n / rate
-        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(scheduled)))
-    await asyncio.gather(*tasks)
-    return latencies, errors, time.perf_counter() - started
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def open_loop(url: str, token: str, *, rate: float, seconds: float, server_pid: int | None) -> str:
+    """A constant arrival rate from scripts/loadgen.py (uvloop, raw sockets; latency from the scheduled
+    send time, so a slow server can't slow the generator down: no coordinated omission)."""
+    cpu_before = process_tree_cpu_seconds(server_pid) if server_pid is not None else 0.0
+    busy_before, total_before = machine_busy()
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "loadgen.py"),
+            url,
+            "-H",
+            f"Authorization: Bearer {token}",
+            "--rate",
+            str(rate),
+            "--seconds",
+            str(seconds),
+            "--warmup",
+            str(WARMUP_SECONDS),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"loadgen failed:\n{result.stdout}{result.stderr}")
+    r = json.loads(result.stdout)
+    if server_pid is not None:
+        cpu = process_tree_cpu_seconds(server_pid) - cpu_before
+        busy, total = machine_busy()
+        sent = r["requests"] + int(rate * WARMUP_SECONDS)  # the warm-up's requests are served too
+        r["server_cpu_ms_per_request"] = round(1000 * cpu / sent, 2)
+        r["machine_busy_percent"] = round(100 * (busy - busy_before) / max(1, total - total_before), 1)
+    label = f"GET  at {rate:.0f} req/s (open loop)"
+    return (
+        f"{label:<34} {r['rate_achieved']:8.1f} req/s   p50 {r['p50_ms']:6.2f} ms   "
+        f"p99 {r['p99_ms']:6.2f} ms   "
+        f"p99.9 {r['p999_ms']:6.2f} ms   max {r['max_ms']:7.2f} ms   errors {r['errors']}   "
+        f"statuses {r['statuses']}\n{'':<34} server CPU {r.get('server_cpu_ms_per_request')} ms/request "
+        f"generator {r['generator_cpu_percent']} % of a core, "
+        f"machine busy {r.get('machine_busy_percent')} % of 2 cores (PostgreSQL, server, generator, others)"
+    )
 
 
 WRK_PATCH_SCRIPT = """
@@ -159,7 +207,63 @@ def handler_import_times(runs: int) -> list[float]:
     ]
 
 
-async def run_load(base: str, args: argparse.Namespace) -> None:
+COLD_START = """
+import json, sys, time
+started = time.perf_counter()
+import mdreader_backend.lambda_handler as module
+imported = time.perf_counter()
+path, token = sys.argv[1], sys.argv[2]
+event = {
+    "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+    "headers": {"host": "api.example.com", "authorization": "Bearer " + token, "x-forwarded-proto": "https",
+                "x-forwarded-port": "443", "x-forwarded-for": "203.0.113.7"},
+    "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "api.example.com",
+                       "domainPrefix": "api", "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                       "sourceIp": "203.0.113.7", "userAgent": "bench"}, "requestId": "r",
+                       "routeKey": "$default", "stage": "$default",
+                       "time": "02/Dec/2026:00:00:00 +0000", "timeEpoch": 0},
+    "isBase64Encoded": False,
+}
+times = []
+for _ in range(3):
+    t = time.perf_counter()
+    response = module.handler(event, None)
+    assert response["statusCode"] == 200, response
+    times.append(time.perf_counter() - t)
+print(json.dumps({"import": imported - started, "first": times[0], "second": times[1], "third": times[2]}))
+"""
+
+
+def handler_cold_starts(database_url: str, path: str, token: str, runs: int) -> str:
+    """Fresh processes: the handler module's import (the Lambda init phase; Python's own start-up
+    excluded), then the first invocation (a document GET: connecting to PostgreSQL, first compilations)
+    and the next ones."""
+    env = {**os.environ, "SECRET_KEY": SECRET, "ENVIRONMENT": "test", "DATABASE_URL": database_url}
+    env.update(DATABASE_POOL_SIZE="1", DATABASE_MAX_OVERFLOW="0", LOG_LEVEL="WARNING")
+    samples = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", COLD_START, path, token],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+
+    def median_ms(key: str) -> str:
+        return f"{1000 * statistics.median(sample[key] for sample in samples):.0f} ms"
+
+    return (
+        f"Lambda cold start ({runs} fresh processes, medians): import {median_ms('import')}, "
+        f"first GET /documents/{{id}} {median_ms('first')}, second {median_ms('second')}, "
+        f"third {median_ms('third')}"
+    )
+
+
+async def run_load(base: str, args: argparse.Namespace, server_pid: int | None = None) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as setup:
         for _ in range(100):
             try:
@@ -187,7 +291,7 @@ async def run_load(base: str, args: argparse.Namespace) -> None:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
         await closed_loop(client, "GET", url, None, concurrency=args.concurrency, seconds=2)  # warm-up
-        for method, body in (("GET", None), ("PATCH", {"title": "Bench"})):
+        for method, body in (("GET", None), ("PATCH", {"title": "Bench"})) if args.closed else ():
             if shutil.which("wrk"):
                 print(
                     wrk_closed_loop(
@@ -199,10 +303,9 @@ async def run_load(base: str, args: argparse.Namespace) -> None:
                     client, method, url, body, concurrency=args.concurrency, seconds=args.seconds
                 )
                 report(f"{method} x{args.concurrency} concurrent", *load)
-        report(
-            f"GET  at {args.rate:.0f} req/s (open loop)",
-            *await open_loop(client, url, rate=args.rate, seconds=args.seconds),
-        )
+    print(open_loop(base + url, token, rate=args.rate, seconds=args.open_seconds, server_pid=server_pid))
+    if args.import_runs:
+        print(handler_cold_starts(args.database_url, url, token, args.import_runs))
 
 
 def main() -> None:
@@ -212,15 +315,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--open-seconds", type=float, default=30, help="length of the open-loop run")
+    parser.add_argument("--no-closed", dest="closed", action="store_false", help="skip the closed loops")
     parser.add_argument("--import-runs", type=int, default=5)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
-    imports = handler_import_times(args.import_runs)
-    print(
-        f"Lambda handler import (fresh process, {args.import_runs} runs): "
-        f"median {statistics.median(imports):.3f} s, max {max(imports):.3f} s"
-    )
+    if args.import_runs:
+        imports = handler_import_times(args.import_runs)
+        print(
+            f"Lambda handler import (fresh process, {args.import_runs} runs): "
+            f"median {statistics.median(imports):.3f} s, max {max(imports):.3f} s"
+        )
 
     with postgres_server() as pg:
         database_url = pg.replace("postgresql://", "postgresql+asyncpg://") + "/postgres"
@@ -251,7 +357,8 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            asyncio.run(run_load(f"http://127.0.0.1:{port}", args))
+            args.database_url = database_url
+            asyncio.run(run_load(f"http://127.0.0.1:{port}", args, server.pid))
         finally:
             server.terminate()
             server.wait(timeout=15)

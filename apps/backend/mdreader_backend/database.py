@@ -56,7 +56,12 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    # No pre-ping (it costs a round trip on every checkout): connections are recycled after 5 minutes
+    # instead, well inside server-side idle timeouts (RDS Proxy: 30 min), and one that broke anyway is
+    # invalidated by the pool on its first error.
+    return create_async_engine(
+        url, pool_pre_ping=False, pool_recycle=300, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

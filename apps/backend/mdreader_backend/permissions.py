@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import uuid
 from enum import IntEnum
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mdreader_backend.auth.models import User
 from mdreader_backend.documents.models import Document
 from mdreader_backend.errors import ApiError
 from mdreader_backend.sharing.models import DocumentShare
@@ -73,21 +76,14 @@ async def workspace_role(session: AsyncSession, workspace: Workspace, user_id: u
     return higher(member, public)
 
 
-async def document_role(
-    session: AsyncSession, document: Document, user_id: uuid.UUID, *, include_public: bool = True
-) -> Role | None:
-    """Effective role on a document: max(workspace role, share role), per its access model.
-
-    `include_public=False` ignores the viewer role everyone has on a public document (and workspace),
-    for what only real collaborators may see, such as who else has access. One query fetches the share
-    role, the membership role and the workspace's flags (this runs on every document request).
-    """
-    if document.is_deleted:
-        return None
+def _role_inputs(document_id: Any, workspace_id: Any) -> tuple[Any, ...]:
+    """The columns the rules need besides the document's own: the caller's (`:user_id`) active share role,
+    their active membership role, and the workspace's flags (scalar subqueries: one query carries them)."""
+    user_id: BindParameter[uuid.UUID] = bindparam("user_id")
     share_role = (
         select(DocumentShare.role)
         .where(
-            DocumentShare.document_id == document.id,
+            DocumentShare.document_id == document_id,
             DocumentShare.principal_type == "user",
             DocumentShare.principal_id == user_id,
             DocumentShare.status == "active",
@@ -97,22 +93,49 @@ async def document_role(
     member_role = (
         select(WorkspaceMember.role)
         .where(
-            WorkspaceMember.workspace_id == document.workspace_id,
+            WorkspaceMember.workspace_id == workspace_id,
             WorkspaceMember.user_id == user_id,
             WorkspaceMember.status == "active",
         )
         .scalar_subquery()
     )
-    row = (
-        await session.execute(
-            select(share_role, member_role, Workspace.is_public, Workspace.is_deleted).where(
-                Workspace.id == document.workspace_id
-            )
-        )
-    ).one_or_none()
-    if row is None:  # workspace_id is a foreign key: only a concurrent hard delete gets here
+    return share_role, member_role, Workspace.is_public, Workspace.is_deleted
+
+
+# The statements are built once and reused with parameters: building a select and its cache key costs
+# more CPU than PostgreSQL spends answering it.
+@cache
+def _role_statement() -> Select[Any]:
+    """Role inputs for a loaded document (`:document_id`, `:workspace_id`, `:user_id`)."""
+    return select(*_role_inputs(bindparam("document_id"), bindparam("workspace_id"))).where(
+        Workspace.id == bindparam("workspace_id")
+    )
+
+
+@cache
+def _document_with_role_statement(with_creator: bool) -> Select[Any]:
+    """The document (`:document_id`), the role inputs for `:user_id` and optionally the creator."""
+    statement = select(
+        Document, *_role_inputs(Document.id, Document.workspace_id), *((User,) if with_creator else ())
+    ).join(Workspace, Workspace.id == Document.workspace_id)
+    if with_creator:
+        statement = statement.join(User, User.id == Document.created_by_id)
+    return statement.where(Document.id == bindparam("document_id"))
+
+
+def _resolve_document_role(
+    document: Document,
+    user_id: uuid.UUID,
+    shared: str | None,
+    member: str | None,
+    workspace_public: bool,
+    workspace_deleted: bool,
+    *,
+    include_public: bool,
+) -> Role | None:
+    """The rules themselves (Decision 12), on values already fetched."""
+    if document.is_deleted:
         return None
-    shared, member, workspace_public, workspace_deleted = row
     share = Role.parse(shared) if shared else None
     public = Role.VIEWER if document.is_public and include_public else None
     if document.access_model == "restricted":
@@ -125,6 +148,24 @@ async def document_role(
     return higher(inherited, share, public)
 
 
+async def document_role(
+    session: AsyncSession, document: Document, user_id: uuid.UUID, *, include_public: bool = True
+) -> Role | None:
+    """Effective role on a document: max(workspace role, share role), per its access model.
+
+    `include_public=False` ignores the viewer role everyone has on a public document (and workspace),
+    for what only real collaborators may see, such as who else has access. One query fetches the share
+    role, the membership role and the workspace's flags.
+    """
+    if document.is_deleted:
+        return None
+    parameters = {"document_id": document.id, "workspace_id": document.workspace_id, "user_id": user_id}
+    row = (await session.execute(_role_statement(), parameters)).one_or_none()
+    if row is None:  # workspace_id is a foreign key: only a concurrent hard delete gets here
+        return None
+    return _resolve_document_role(document, user_id, *row, include_public=include_public)
+
+
 async def require_document_role(
     session: AsyncSession,
     document_id: uuid.UUID,
@@ -133,16 +174,22 @@ async def require_document_role(
     *,
     denied: str | None = None,
     include_public: bool = True,
+    with_creator: bool = False,
 ) -> tuple[Document, Role]:
     """Loads a live document and checks the caller has at least `minimum` on it.
 
     404 "Document not found" for a missing or deleted document (Decision 4); 403 with `denied`, or the
-    original's "Forbidden: ..." wording, when the role is missing or too low.
+    original's "Forbidden: ..." wording, when the role is missing or too low. One query (this runs on
+    every document request): the document, the role inputs and, with `with_creator`, the creating user
+    (then in the session, so `session.get(User, document.created_by_id)` needs no query).
     """
-    document = await session.get(Document, document_id)
-    if document is None or document.is_deleted:
+    statement = _document_with_role_statement(with_creator)
+    parameters = {"document_id": document_id, "user_id": user_id}
+    row = (await session.execute(statement, parameters)).one_or_none()
+    if row is None or row[0].is_deleted:
         raise ApiError(404, "Document not found")
-    role = await document_role(session, document, user_id, include_public=include_public)
+    document = row[0]
+    role = _resolve_document_role(document, user_id, *row[1:5], include_public=include_public)
     if role is None:
         raise ApiError(403, denied or "Forbidden: No access to this document")
     if role < minimum:

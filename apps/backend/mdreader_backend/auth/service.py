@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mdreader_backend.auth.models import AuthSession, User
@@ -112,6 +113,16 @@ class Principal:
     session_id: uuid.UUID
 
 
+@cache
+def _principal_statement() -> Select[AuthSession, User]:
+    """Built once (it runs on every authenticated request): the login session `:session_id` and its user."""
+    return (
+        select(AuthSession, User)
+        .outerjoin(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == bindparam("session_id"))
+    )
+
+
 async def principal_for_access_token(session: AsyncSession, settings: Settings, token: str) -> Principal:
     """The one verification of an access token, shared by REST and the sync service.
 
@@ -121,13 +132,7 @@ async def principal_for_access_token(session: AsyncSession, settings: Settings, 
         claims = verify_token(settings, token, expected_type="access")
     except InvalidTokenError:
         raise ApiError(401, "Could not validate credentials", {"WWW-Authenticate": "Bearer"}) from None
-    row = (
-        await session.execute(
-            select(AuthSession, User)
-            .outerjoin(User, User.id == AuthSession.user_id)
-            .where(AuthSession.id == claims.session_id)
-        )
-    ).one_or_none()
+    row = (await session.execute(_principal_statement(), {"session_id": claims.session_id})).one_or_none()
     login, user = row if row is not None else (None, None)
     if login is None or login.revoked_at is not None or login.user_id != claims.user_id:
         raise ApiError(401, "Session has ended", {"WWW-Authenticate": "Bearer"})

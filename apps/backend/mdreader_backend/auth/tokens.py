@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,8 +56,23 @@ def issue_token(
     return jwt.encode(payload, settings.jwt_key, algorithm=settings.algorithm), claims
 
 
+# Tokens whose signature and claims were already checked, with their expiry: the same access token comes
+# with every request of a session, and PyJWT's decode (base64 checks in Python, HMAC, JSON) is a large part
+# of a small request's CPU. Keyed by the verification key too; only valid tokens get in, and expiry is
+# checked on every use. Revocation is not a token property: it is checked against the database per request.
+_VERIFIED_MAX = 4096
+_verified: dict[tuple[str, str, str], tuple[TokenClaims, int]] = {}
+
+
 def verify_token(settings: Settings, token: str, *, expected_type: TokenType) -> TokenClaims:
     """Checks signature, expiry, required claims and the token type (access and refresh never mix)."""
+    cache_key = (token, expected_type, settings.jwt_key)
+    cached = _verified.get(cache_key)
+    if cached is not None:
+        claims, expires = cached
+        if expires <= time.time():
+            raise InvalidTokenError("Signature has expired")
+        return claims
     try:
         payload = jwt.decode(
             token,
@@ -66,12 +82,17 @@ def verify_token(settings: Settings, token: str, *, expected_type: TokenType) ->
         )
         if payload["type"] != expected_type:
             raise InvalidTokenError(f"expected a {expected_type} token")
-        return TokenClaims(
+        claims = TokenClaims(
             user_id=uuid.UUID(payload["sub"]),
             session_id=uuid.UUID(payload["sid"]),
             jti=str(payload["jti"]),
             type=expected_type,
             expires_at=datetime.fromtimestamp(payload["exp"], UTC).replace(tzinfo=None),
         )
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        expires = int(payload["exp"])
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
         raise InvalidTokenError(str(exc)) from None
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[cache_key] = (claims, expires)
+    return claims

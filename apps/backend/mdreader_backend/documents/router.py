@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -14,7 +14,6 @@ from mdreader_backend.documents.batch import BatchRequest, BatchResponse
 from mdreader_backend.documents.models import Document
 from mdreader_backend.documents.schemas import (
     DocumentCreate,
-    DocumentCreator,
     DocumentDetail,
     DocumentList,
     DocumentListItem,
@@ -104,19 +103,30 @@ async def list_workspace_documents(
     return _list(documents, total, page, page_size)
 
 
+class _DetailSource:
+    """The document's attributes plus its creator as `created_by`: DocumentDetail validates from it in
+    one pass (from_attributes), no intermediate model or dict."""
+
+    __slots__ = ("_document", "created_by")
+
+    def __init__(self, document: Document, creator: User) -> None:
+        self._document = document
+        self.created_by = creator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._document, name)
+
+
 async def _detail(session: DbSession, document: Document) -> DocumentDetail:
-    creator = await session.get(User, document.created_by_id)
+    creator = await session.get(User, document.created_by_id)  # loaded by with_creator: no query
     assert creator is not None  # created_by_id is a foreign key
-    fields = DocumentResponse.model_validate(document).model_dump(exclude={"created_by_id"})
-    return DocumentDetail(
-        **fields, created_by=DocumentCreator.model_validate(creator), access_model=document.access_model
-    )
+    return DocumentDetail.model_validate(_DetailSource(document, creator))
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, responses=ERRORS)
 async def get_document(document_id: uuid.UUID, user: CurrentUser, session: DbSession) -> DocumentDetail:
     document, _ = await require_document_role(
-        session, document_id, user.id, Role.VIEWER, denied="No access to document"
+        session, document_id, user.id, Role.VIEWER, denied="No access to document", with_creator=True
     )
     return await _detail(session, document)
 
