@@ -28,15 +28,31 @@ from tests.sync.harness import RawClient, Received, SyncStack, auth_frame, sync_
 class RedisProcess:
     """A non-persistent redis-server on a fixed loopback port, so it can be killed and restarted."""
 
-    def __init__(self, password: str | None = None) -> None:
+    def __init__(self, password: str | None = None, *, tls: bool = False) -> None:
         self.port = free_port()
         self.password = password
-        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}/0"
         self._dir = tempfile.mkdtemp(prefix="mdreader-redis-")
+        self.tls = tls
+        auth = f":{password}@" if password else ""
+        if tls:  # like ElastiCache in-transit encryption; the test CA is passed in the URL
+            self.ca_file = write_test_certificates(Path(self._dir))
+            self.url = f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.ca_file}"
+        else:
+            self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if self.tls:
+            certs = Path(self._dir)
+            options = ["--port", "0", "--tls-port", str(self.port), *options[2:]]
+            options += [
+                "--tls-cert-file",
+                str(certs / "server.pem"),
+                "--tls-key-file",
+                str(certs / "server.key"),
+            ]
+            options += ["--tls-ca-cert-file", str(certs / "ca.pem"), "--tls-auth-clients", "no"]
         if self.password:
             options += ["--requirepass", self.password]
         self._process = subprocess.Popen(
@@ -237,3 +253,50 @@ def socket_to(port: int) -> Iterator[None]:
 
     with socket.create_connection(("127.0.0.1", port), timeout=0.2):
         yield
+
+
+def write_test_certificates(directory: Path) -> Path:
+    """A throwaway CA and a server certificate for 127.0.0.1 (ca.pem, server.pem, server.key)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mdreader test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (directory / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    (directory / "server.key").write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return directory / "ca.pem"

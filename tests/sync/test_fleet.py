@@ -240,10 +240,11 @@ async def connect_as_on(server: SyncServer, name: str, token: str) -> tuple[RawC
     return client, (await client.next()).raw
 
 
-async def test_redis_auth_works_and_the_password_is_never_logged(
+async def test_redis_tls_and_auth_work_and_the_token_is_never_logged(
     sync_stack: SyncStack, caplog: pytest.LogCaptureFixture
 ) -> None:
-    secured = RedisProcess(password="s3cret-auth-token")
+    """As against ElastiCache with in-transit encryption and an AUTH token: rediss:// with a password."""
+    secured = RedisProcess(password="s3cret-auth-token", tls=True)
     secured.start()
     servers = [
         SyncServer(sync_settings(sync_stack.database_url, sync_instance_id=name, redis_url=secured.url))

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+import pycrdt
 import pytest
 
+from mdreader_sync import protocol
 from tests.backend.conftest import Account
 from tests.sync.fleet import NGINX_BINARY, Nginx, RedisProcess
-from tests.sync.harness import SyncProcess, SyncStack
+from tests.sync.harness import SyncProcess, SyncStack, open_document
 from tests.sync.node_driver import NodeDriver
 
 pytestmark = pytest.mark.skipif(
@@ -262,3 +264,37 @@ async def test_a_subscriber_that_missed_messages_converges_through_the_repair(
     print(f"missed messages: converged {time.monotonic() - resumed:.2f} s after the subscriber resumed")
     found = markers(text, "p")
     assert sorted(found) == list(range(int(typing["one"]["typed"])))  # type: ignore[call-overload]
+
+
+async def test_awareness_of_clients_on_a_dead_instance_disappears_within_the_timeout(
+    sync_stack: SyncStack, private_redis: RedisProcess, node_driver: NodeDriver
+) -> None:
+    """A raw client (which never reconnects) announces itself on instance A; A is killed with -9, so no
+    removal is ever sent: the provider on instance B loses that state once it is not renewed in time."""
+    settings = {"redis_url": private_redis.url, "sync_awareness_timeout_seconds": "3"}
+    instances = [SyncProcess(sync_stack.database_url, sync_instance_id=f"i{i}", **settings) for i in range(2)]
+    await asyncio.gather(*(instance.start() for instance in instances))
+    try:
+        owner = await sync_stack.user("alice")
+        name = (await sync_stack.document(owner))["id"]
+        raw = await open_document(instances[0].url, name, owner.access_token)
+        presence = pycrdt.Awareness(pycrdt.Doc())
+        presence.set_local_state({"user": {"name": "Ghost"}})
+        await raw.send(protocol.awareness(name, presence.encode_awareness_update([presence.client_id])))
+        await node_driver.call(
+            "connect", client="b", url=instances[1].url, document=name, token=owner.access_token
+        )
+        await node_driver.call("waitFor", client="b", condition="awareness:2", timeoutMs=10000)
+        states = (await node_driver.call("awarenessStates", client="b"))["states"]
+        assert states[str(presence.client_id)] == {"user": {"name": "Ghost"}}
+        await instances[0].kill()
+        killed = time.monotonic()
+        while str(presence.client_id) in (await node_driver.call("awarenessStates", client="b"))["states"]:
+            assert time.monotonic() - killed < 3 + 5, "the dead instance's client state was never removed"
+            await asyncio.sleep(0.1)
+        print(
+            f"dead instance: its client's awareness removed {time.monotonic() - killed:.1f} s after kill -9"
+        )
+    finally:
+        for instance in instances:
+            await instance.kill()
