@@ -121,6 +121,9 @@ class CacheSettings(_Settings):
     automatic_failover: bool
     snapshot_retention_days: int = Field(ge=0, le=35)
     log_retention_days: LogRetentionDays
+    auth_token_version: int = Field(
+        default=1, ge=1, description="Raise by one to rotate the AUTH token (ElastiCache ROTATE strategy)."
+    )
 
     @model_validator(mode="after")
     def _failover_needs_replica(self) -> Self:
@@ -332,7 +335,6 @@ class CicdSettings(_Settings):
         pattern=r"^[a-z0-9-]+$",
         description="GitHub environment whose jobs may assume the deploy role (protected for prod).",
     )
-    deploy_branch: str = Field(default="main", pattern=r"^[A-Za-z0-9_./-]+$")
 
 
 class EnvironmentSettings(_Settings):

@@ -33,6 +33,10 @@ from cdktn_provider_aws.lambda_function import (
 )
 from cdktn_provider_aws.lambda_permission import LambdaPermission
 from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification, S3BucketNotificationLambdaFunction
+from cdktn_provider_aws.secretsmanager_secret_rotation import (
+    SecretsmanagerSecretRotation,
+    SecretsmanagerSecretRotationRotationRules,
+)
 from cdktn_provider_aws.sqs_queue import SqsQueue
 
 from environments import EnvironmentSettings
@@ -41,6 +45,7 @@ from modules.common import (
     API_FUNCTION_SUFFIX,
     EMAIL_SUFFIX,
     FILES_FUNCTION_SUFFIX,
+    SECRET_ROTATION_FUNCTION_SUFFIX,
     AlarmSpec,
     CustomerManagedKey,
     LayerStack,
@@ -57,6 +62,9 @@ from modules.network import NetworkStack
 from modules.storage import StorageStack
 
 API_HANDLER = "mdreader_backend.lambda_handler.handler"
+#: Secrets Manager's four-step rotation (createSecret/setSecret/testSecret/finishSecret) of SECRET_KEY,
+#: in the backend's zip; the backend also accepts tokens signed with the AWSPREVIOUS value.
+SECRET_ROTATION_HANDLER = "mdreader_backend.secret_rotation.handler"  # noqa: S105  (a module path)
 RUNTIME = "python3.12"
 #: AWS managed policies: ENIs in the VPC (Resource "*" is how EC2 scopes them) and X-Ray segments.
 FUNCTION_MANAGED_POLICIES = (
@@ -228,6 +236,88 @@ class HttpApi(Construct):
         )
 
 
+class SecretRotation(Construct):
+    """Scheduled Secrets Manager rotation of one secret by the backend's rotation handler.
+
+    The function's role may read, write and re-stage exactly that secret and use its key; only Secrets
+    Manager (for that secret) may invoke it. The first rotation waits for the schedule, so a deploy never
+    rotates a key before the backend serving it knows the previous-key grace period.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        placement: FunctionPlacement,
+        name: str,
+        secret_arn: str,
+        key_arn: str,
+        rotation_days: int,
+        handler: str = SECRET_ROTATION_HANDLER,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        settings = placement.settings
+        self.function = PythonFunction(
+            self,
+            "function",
+            placement=placement,
+            name=name,
+            handler=handler,
+            memory_mb=256,
+            timeout_seconds=30,
+            reserved_concurrency=1,
+            environment={
+                "ENVIRONMENT": APP_ENVIRONMENT[settings.name],
+                # Through the VPC's interface endpoint (private DNS): the function has no internet route.
+                "SECRETS_MANAGER_ENDPOINT": f"https://secretsmanager.{settings.region}.amazonaws.com",
+            },
+            statements=[
+                {
+                    "Sid": "RotateThisSecret",
+                    "Effect": "Allow",
+                    "Action": [
+                        "secretsmanager:DescribeSecret",
+                        "secretsmanager:GetSecretValue",
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:UpdateSecretVersionStage",
+                    ],
+                    "Resource": secret_arn,
+                },
+                {
+                    # GetRandomPassword has no resource: IAM accepts only "*" for it (it reads nothing).
+                    "Sid": "GenerateValues",
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetRandomPassword",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "SecretKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": key_arn,
+                },
+            ],
+        )
+        self.permission = LambdaPermission(
+            self,
+            "invoke",
+            action="lambda:InvokeFunction",
+            function_name=self.function.name,
+            principal="secretsmanager.amazonaws.com",
+            source_arn=secret_arn,
+        )
+        self.rotation = SecretsmanagerSecretRotation(
+            self,
+            "rotation",
+            secret_id=secret_arn,
+            rotation_lambda_arn=self.function.arn,
+            rotation_rules=SecretsmanagerSecretRotationRotationRules(automatically_after_days=rotation_days),
+            rotate_immediately=False,
+            depends_on=[self.permission],
+        )
+
+
 def bucket_objects(bucket_arn: str, prefixes: Sequence[str]) -> list[str]:
     return [f"{bucket_arn}/{prefix}*" for prefix in prefixes]
 
@@ -266,6 +356,7 @@ class ApiStack(LayerStack):
             description="SECRET_KEY of the backend: signs its JWTs (generated at deploy time)",
             kms_key_arn=self.key.arn,
             length=64,
+            read_back=False,  # only the backend reads it, at cold start
         )
         bucket_arn = storage.attachments_bucket.arn
         ses_identity = f"arn:aws:ses:{settings.region}:{settings.account_id}:identity/{settings.domain_name}"
@@ -429,6 +520,15 @@ class ApiStack(LayerStack):
             ],
             dead_letter_arn=self.files_dead_letters.arn,
             placement=placement,
+        )
+        self.signing_key_rotation = SecretRotation(
+            self,
+            "signing-key-rotation",
+            placement=placement,
+            name=self.name(SECRET_ROTATION_FUNCTION_SUFFIX),
+            secret_arn=self.signing_key.arn,
+            key_arn=self.key.arn,
+            rotation_days=config.signing_key_rotation_days,
         )
         self.files_permission = LambdaPermission(
             self,

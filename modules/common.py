@@ -312,6 +312,8 @@ POSTGRES_SUFFIX = "postgres"
 CACHE_SUFFIX = "cache"
 API_FUNCTION_SUFFIX = "api"
 FILES_FUNCTION_SUFFIX = "files"
+#: Rotates the backend's SECRET_KEY; a failed rotation must page someone (its errors alarm).
+SECRET_ROTATION_FUNCTION_SUFFIX = "secret-key-rotation"  # noqa: S105  (a name)
 SYNC_SUFFIX = "sync"
 #: The SES configuration set the backend sends through (email layer) and may use (api layer).
 EMAIL_SUFFIX = "email"

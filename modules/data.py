@@ -270,7 +270,8 @@ class GeneratedSecret(Construct):
     """A Secrets Manager secret whose value AWS generates during apply.
 
     The random value is ephemeral and written with ``secret_string_wo``, so it is never in the
-    configuration, the plan or the secret version's state; ``value`` reads it back for a consumer.
+    configuration, the plan or the secret version's state; ``value`` reads it back for a consumer
+    (only with ``read_back``: a plan then needs GetSecretValue). Raising ``version`` writes a new value.
     """
 
     def __init__(
@@ -282,6 +283,8 @@ class GeneratedSecret(Construct):
         description: str,
         kms_key_arn: str,
         length: int,
+        version: int = 1,
+        read_back: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.secret = SecretsmanagerSecret(
@@ -300,12 +303,16 @@ class GeneratedSecret(Construct):
             "version",
             secret_id=self.secret.id,
             secret_string_wo=generated.random_password,
-            secret_string_wo_version=1,
+            secret_string_wo_version=version,
         )
-        self.current = DataAwsSecretsmanagerSecretVersion(
-            self, "current", secret_id=self.secret.id, depends_on=[self.version]
+        self.current = (
+            DataAwsSecretsmanagerSecretVersion(
+                self, "current", secret_id=self.secret.id, depends_on=[self.version]
+            )
+            if read_back
+            else None
         )
-        self.value = self.current.secret_string
+        self.value = self.current.secret_string if self.current else None
         self.arn = self.secret.arn
 
 
@@ -345,6 +352,7 @@ class CacheCluster(Construct):
             description="AUTH token of the cache (generated at deploy time)",
             kms_key_arn=key.arn,
             length=64,
+            version=config.auth_token_version,
         )
         self.slow_log = encrypted_log_group(
             self,
@@ -373,6 +381,9 @@ class CacheCluster(Construct):
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             auth_token=self.auth_token.value,
+            # A new token (cache.auth_token_version) is added next to the old one, which stays valid until
+            # every client restarted with the new secret (docs/runbook.md, "Secret rotation").
+            auth_token_update_strategy="ROTATE",  # noqa: S106  (a strategy name)
             snapshot_retention_limit=config.snapshot_retention_days,
             snapshot_window="01:00-02:00",
             maintenance_window="sun:04:00-sun:05:00",

@@ -21,6 +21,7 @@ from modules.common import (
     CACHE_SUFFIX,
     FILES_FUNCTION_SUFFIX,
     POSTGRES_SUFFIX,
+    SECRET_ROTATION_FUNCTION_SUFFIX,
     SYNC_SUFFIX,
     AlarmSpec,
     CustomerManagedKey,
@@ -138,7 +139,7 @@ def resource_alarms(settings: EnvironmentSettings) -> list[AlarmSpec]:
         )
         for name, namespace, metric, dimensions, threshold in utilisation
     ]
-    for function in (API_FUNCTION_SUFFIX, FILES_FUNCTION_SUFFIX):
+    for function in (API_FUNCTION_SUFFIX, FILES_FUNCTION_SUFFIX, SECRET_ROTATION_FUNCTION_SUFFIX):
         dimensions = {"FunctionName": f"{prefix}-{function}"}
         specs += [
             AlarmSpec(

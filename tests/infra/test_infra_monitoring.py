@@ -36,6 +36,8 @@ def test_every_alarm_is_enabled_and_notifies_the_alert_topic(stacks: Stacks, env
         "api-throttles",
         "files-errors",
         "files-throttles",
+        "secret-key-rotation-errors",
+        "secret-key-rotation-throttles",
         *nodes,
     }
     for alarm in found.values():
