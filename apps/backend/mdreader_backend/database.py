@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import JSON, DateTime, MetaData, String, event
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -50,8 +51,16 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys on and a busy timeout so concurrent writers wait."""
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    connect_args: dict[str, Any] | None = None,
+) -> AsyncEngine:
+    """An async engine; SQLite gets foreign keys on and a busy timeout so concurrent writers wait.
+
+    `connect_args` go to asyncpg's connect() (Settings.database_connect_args: the IAM token callable)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -60,8 +69,23 @@ def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> A
     # instead, well inside server-side idle timeouts (RDS Proxy: 30 min), and one that broke anyway is
     # invalidated by the pool on its first error.
     return create_async_engine(
-        url, pool_pre_ping=False, pool_recycle=300, pool_size=pool_size, max_overflow=max_overflow
+        url,
+        pool_pre_ping=False,
+        pool_recycle=300,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args=connect_args or {},
     )
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The libpq-style DSN for a raw asyncpg connection (e.g. LISTEN) from a SQLAlchemy asyncpg URL.
+
+    SQLAlchemy wants `?ssl=require` (it passes query keys to asyncpg.connect as arguments); a DSN needs
+    `sslmode=require` (asyncpg would send an unknown DSN key to the server as a setting)."""
+    parts = urlsplit(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    query = [("sslmode" if key == "ssl" else key, value) for key, value in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -72,7 +72,9 @@ class SesEmailSender:
             import boto3
 
             self._client = boto3.client("sesv2")
+        configuration_set = self._settings.ses_configuration_set
         self._client.send_email(
+            **({"ConfigurationSetName": configuration_set} if configuration_set else {}),
             FromEmailAddress=self._settings.email_from,
             Destination={"ToAddresses": [email.to]},
             Content={

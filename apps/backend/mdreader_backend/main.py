@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
+        connect_args=settings.database_connect_args(),
     )
     redis = None
     if settings.redis_url:

@@ -61,35 +61,66 @@ def issue_token(
 # of a small request's CPU. Keyed by the verification key too; only valid tokens get in, and expiry is
 # checked on every use. Revocation is not a token property: it is checked against the database per request.
 _VERIFIED_MAX = 4096
-_verified: dict[tuple[str, str, str], tuple[TokenClaims, int]] = {}
+_verified: dict[tuple[str, str, tuple[str, ...]], tuple[TokenClaims, int]] = {}
 
 
 def verify_token(settings: Settings, token: str, *, expected_type: TokenType) -> TokenClaims:
-    """Checks signature, expiry, required claims and the token type (access and refresh never mix)."""
-    cache_key = (token, expected_type, settings.jwt_key)
+    """Checks signature, expiry, required claims and the token type (access and refresh never mix).
+
+    A token may be signed with the current key or the one before the last rotation. One signed with
+    neither may come from an instance that started after a rotation: the keys are then read again
+    (settings.refresh_signing_keys, rate-limited) and the check repeated once.
+    """
+    try:
+        return _verify(settings.jwt_verification_keys, settings.algorithm, token, expected_type)
+    except _UnknownKeyError:
+        if settings.refresh_signing_keys():
+            try:
+                return _verify(settings.jwt_verification_keys, settings.algorithm, token, expected_type)
+            except _UnknownKeyError:
+                pass
+        raise InvalidTokenError("Signature verification failed") from None
+
+
+class _UnknownKeyError(InvalidTokenError):
+    """No known key verifies the signature."""
+
+
+def _verify(keys: tuple[str, ...], algorithm: str, token: str, expected_type: TokenType) -> TokenClaims:
+    cache_key = (token, expected_type, keys)
     cached = _verified.get(cache_key)
     if cached is not None:
         claims, expires = cached
         if expires <= time.time():
             raise InvalidTokenError("Signature has expired")
         return claims
+    payload: dict[str, object] | None = None
     try:
-        payload = jwt.decode(
-            token,
-            settings.jwt_key,
-            algorithms=[settings.algorithm],
-            options={"require": ["sub", "exp", "iat", "jti", "type", "sid"]},
-        )
+        for key in keys:
+            try:
+                payload = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[algorithm],
+                    options={"require": ["sub", "exp", "iat", "jti", "type", "sid"]},
+                )
+                break
+            except jwt.InvalidSignatureError:
+                continue
+        if payload is None:
+            raise _UnknownKeyError("Signature verification failed")
         if payload["type"] != expected_type:
             raise InvalidTokenError(f"expected a {expected_type} token")
+        expires = int(str(payload["exp"]))
         claims = TokenClaims(
-            user_id=uuid.UUID(payload["sub"]),
-            session_id=uuid.UUID(payload["sid"]),
+            user_id=uuid.UUID(str(payload["sub"])),
+            session_id=uuid.UUID(str(payload["sid"])),
             jti=str(payload["jti"]),
             type=expected_type,
-            expires_at=datetime.fromtimestamp(payload["exp"], UTC).replace(tzinfo=None),
+            expires_at=datetime.fromtimestamp(expires, UTC).replace(tzinfo=None),
         )
-        expires = int(payload["exp"])
+    except InvalidTokenError:
+        raise
     except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
         raise InvalidTokenError(str(exc)) from None
     if len(_verified) >= _VERIFIED_MAX:
