@@ -145,10 +145,10 @@ class Pool:
         self.connections.discard(connection)
         if connection in self.idle:
             self.idle.remove(connection)
-        if connection.busy:
+        if connection.busy:  # the request is lost: an error (the warm-up's are not counted)
             connection.busy = False
             self.outstanding -= 1
-            self.result.errors += 1
+            self.result.errors += self.recording
             if self.outstanding == 0:
                 self.done.set()
 
