@@ -18,7 +18,7 @@ fi
 # Cross-instance runs (S7) pass SYNC_REDIS_URL: it becomes our REDIS_URL, and is noted so that the PUBLISH
 # commands of each run's private Redis can be counted (INFO commandstats, scripts/count_redis_publishes.py).
 urls="$root/$work/redis-urls"; : > "$urls"
-server="echo \${SYNC_REDIS_URL:-} >> $urls; REDIS_URL=\${SYNC_REDIS_URL:-} SYNC_MIGRATE_ON_START=false \
+server="echo \\\${SYNC_REDIS_URL:-} >> $urls; REDIS_URL=\\\${SYNC_REDIS_URL:-} SYNC_MIGRATE_ON_START=false \
 DATABASE_URL=\$MDREADER_BENCH_DATABASE_URL SYNC_REQUIRE_AUTH=false SYNC_PORT=0 SYNC_HOST=127.0.0.1 \
 LOG_LEVEL=WARNING SECRET_KEY=bench-only-secret-key-0123456789-abcdef exec $root/.venv/bin/python -m mdreader_sync --print-ready"
 export BENCH_ANCHOR_AUTH=off

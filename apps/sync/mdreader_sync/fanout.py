@@ -243,7 +243,8 @@ class RedisFanout:
             vector = room.state_vector()
             self.publish(Message(Kind.STATE_REQUEST, self.instance_id, room.document_id, data=vector))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), self._join_timeout)
+                async with asyncio.timeout(self._join_timeout):
+                    await done.wait()
             if len(replied) < peers:
                 logger.info(
                     "document %s: %d of %d peers answered within %.1f s",

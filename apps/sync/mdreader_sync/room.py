@@ -359,8 +359,9 @@ class Room:
             await state.wake.wait()
             state.wake.clear()
             while state.first_pending is not None and time.monotonic() < state.due:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(state.wake.wait(), timeout=state.due - time.monotonic())
+                with contextlib.suppress(TimeoutError):  # asyncio.timeout keeps cancellation (see server.py)
+                    async with asyncio.timeout(state.due - time.monotonic()):
+                        await state.wake.wait()
                 state.wake.clear()
             await self.compact_now()
 

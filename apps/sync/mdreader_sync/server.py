@@ -271,10 +271,11 @@ class SyncServer:
     async def _presence(self) -> None:
         """Heartbeats this instance's connection counts; at once after a change, else every period."""
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that arrives as the
+            # event is set (the very moment stop() closes the clients), and the loop would never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.rooms.changed.wait(), timeout=self.settings.sync_presence_interval_seconds
-                )
+                async with asyncio.timeout(self.settings.sync_presence_interval_seconds):
+                    await self.rooms.changed.wait()
             self.rooms.changed.clear()
             try:
                 await self.store.heartbeat(self.settings.sync_instance_id, self.rooms.connection_counts())
