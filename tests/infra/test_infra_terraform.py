@@ -18,7 +18,7 @@ import environments
 
 STACK_NAMES = [f"mdreader-{env}-{layer}" for env in ENVIRONMENTS for layer in LAYERS]
 #: Layers whose stacks read no other stack's state, so they plan without any producer's outputs.
-SELF_CONTAINED_LAYERS = ("bootstrap", "monitoring", "storage", "auth", "email")
+SELF_CONTAINED_LAYERS = ("bootstrap", "monitoring", "storage", "auth", "email", "cicd")
 PLANNED_STACKS = [f"mdreader-{env}-{layer}" for env in ENVIRONMENTS for layer in SELF_CONTAINED_LAYERS]
 #: Stacks that read remote state and plan offline from local state files with stand-in producer outputs.
 #: (The data stack can't: planning opens its ephemeral random password, an AWS API call.)
