@@ -22,7 +22,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.server import ServerProtocol
 
-from mdreader_backend.database import create_engine, is_postgres, make_sessionmaker
+from mdreader_backend.database import asyncpg_dsn, create_engine, is_postgres, make_sessionmaker
 from mdreader_backend.documents.live import LIVE_UPDATES_CHANNEL
 from mdreader_backend.documents.provisional import purge_expired
 from mdreader_sync.access import Access, authorize
@@ -63,6 +63,7 @@ class SyncServer:
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
+            connect_args=settings.database_connect_args(),
         )
         self.sessions = make_sessionmaker(self.engine)
         self.store = DocumentStore(self.engine, self.sessions)
@@ -251,9 +252,10 @@ class SyncServer:
         """PostgreSQL NOTIFY from REST writes: catch up at once instead of at the next poll."""
         import asyncpg
 
-        dsn = self.settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         try:
-            connection = await asyncpg.connect(dsn)
+            connection = await asyncpg.connect(
+                asyncpg_dsn(self.settings.database_url), **self.settings.database_connect_args()
+            )
         except Exception:
             logger.exception("LISTEN connection failed; relying on polling")
             return
