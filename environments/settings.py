@@ -308,7 +308,9 @@ class EdgeSettings(_Settings):
     )
     log_retention_days: LogRetentionDays
     api_path: str = Field(
-        default="/api", pattern=r"^/[a-z0-9-]+$", description="Stripped before the HTTP API."
+        default="/api",
+        pattern=r"^/[a-z0-9-]+$",
+        description="Forwarded unchanged to the HTTP API (/api/v1/...).",
     )
     sync_path: str = Field(default="/sync", pattern=r"^/[a-z0-9-]+$", description="WebSockets to the ALB.")
     hsts_max_age_seconds: int = Field(default=63072000, ge=31536000, description="Two years, preload-ready.")

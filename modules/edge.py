@@ -2,7 +2,7 @@
 
 One distribution per environment serves the web app from a private, KMS-encrypted bucket (Origin Access
 Control, SPA fallback by a viewer-request function so API 404s stay 404s), ``/api/*`` to the HTTP API
-(the prefix stripped: the API's ``$default`` stage sees the app's own paths) and the sync path to the
+(paths unchanged: the backend's routes are under ``/api/v1``, as the client expects) and the sync path to the
 ALB with the WebSocket handshake headers. CloudFront takes its certificate and web ACL from us-east-1
 only, so this stack has a second, aliased provider there. The zone also carries the email layer's DKIM
 and MAIL FROM records; the sync layer validates its ALB certificate in this zone (its listener must wait
@@ -21,7 +21,6 @@ from cdktn_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation,
     CloudfrontDistributionLoggingConfig,
     CloudfrontDistributionOrderedCacheBehavior,
-    CloudfrontDistributionOrderedCacheBehaviorFunctionAssociation,
     CloudfrontDistributionOrigin,
     CloudfrontDistributionOriginCustomOriginConfig,
     CloudfrontDistributionRestrictions,
@@ -109,16 +108,6 @@ SPA_FALLBACK_FUNCTION = """function handler(event) {
   }
   return request;
 }
-"""
-
-
-def strip_prefix_function(prefix: str) -> str:
-    """A viewer-request function removing ``prefix`` (``/api/x`` -> ``/x``) before the origin sees it."""
-    return f"""function handler(event) {{
-  var request = event.request;
-  request.uri = request.uri.substring({len(prefix)}) || '/';
-  return request;
-}}
 """
 
 
@@ -397,15 +386,6 @@ class EdgeStack(LayerStack):
             publish=True,
             code=SPA_FALLBACK_FUNCTION,
         )
-        self.api_prefix = CloudfrontFunction(
-            self,
-            "api-prefix",
-            name=self.name("api-prefix"),
-            runtime="cloudfront-js-2.0",
-            comment=f"Strips {config.api_path} before the HTTP API",
-            publish=True,
-            code=strip_prefix_function(config.api_path),
-        )
         self.websocket_requests = CloudfrontOriginRequestPolicy(
             self,
             "websocket-requests",
@@ -480,11 +460,6 @@ class EdgeStack(LayerStack):
                     origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
                     response_headers_policy_id=headers_id,
                     compress=True,
-                    function_association=[
-                        CloudfrontDistributionOrderedCacheBehaviorFunctionAssociation(
-                            event_type="viewer-request", function_arn=self.api_prefix.arn
-                        )
-                    ],
                 ),
                 CloudfrontDistributionOrderedCacheBehavior(
                     path_pattern=f"{config.sync_path}*",

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 import environments
 from environments.settings import EdgeSettings
 from modules.app import build_app
-from modules.edge import SPA_FALLBACK_FUNCTION, WEBSOCKET_HEADERS, strip_prefix_function
+from modules.edge import SPA_FALLBACK_FUNCTION, WEBSOCKET_HEADERS
 
 SETTINGS = {env: environments.load(env) for env in ENVIRONMENTS}
 REMOTE = "data.terraform_remote_state"
@@ -155,8 +155,8 @@ def test_api_and_sync_paths_reach_their_origins_over_https(stacks: Stacks, env: 
     }
     assert api_behavior["cache_policy_id"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
     assert api_behavior["origin_request_policy_id"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # no Host
-    (strip,) = api_behavior["function_association"]
-    assert reference_to(strip["function_arn"], "aws_cloudfront_function")
+    # The backend's routes are /api/v1/... (the client's paths): nothing rewrites them on the way.
+    assert "function_association" not in api_behavior
     assert sync_behavior["target_origin_id"] == "sync"
     assert sync_behavior["cache_policy_id"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
     request_policy = edge.only("aws_cloudfront_origin_request_policy")
@@ -188,14 +188,6 @@ def run_function(code: str, uri: str) -> str:
 )
 def test_spa_fallback_serves_index_for_client_routes_only(uri: str, expected: str) -> None:
     assert run_function(SPA_FALLBACK_FUNCTION, uri) == expected
-
-
-@pytest.mark.parametrize(
-    ("uri", "expected"),
-    [("/api/documents/1", "/documents/1"), ("/api/", "/"), ("/api/auth/login", "/auth/login")],
-)
-def test_api_prefix_is_stripped_before_the_http_api(uri: str, expected: str) -> None:
-    assert run_function(strip_prefix_function("/api"), uri) == expected
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
