@@ -267,11 +267,9 @@ class SecretRotation(Construct):
             memory_mb=256,
             timeout_seconds=30,
             reserved_concurrency=1,
-            environment={
-                "ENVIRONMENT": APP_ENVIRONMENT[settings.name],
-                # Through the VPC's interface endpoint (private DNS): the function has no internet route.
-                "SECRETS_MANAGER_ENDPOINT": f"https://secretsmanager.{settings.region}.amazonaws.com",
-            },
+            # Secrets Manager is reached through the VPC's interface endpoint (private DNS); the handler
+            # generates the new key itself, so it needs no secretsmanager:GetRandomPassword.
+            environment={"ENVIRONMENT": APP_ENVIRONMENT[settings.name]},
             statements=[
                 {
                     "Sid": "RotateThisSecret",
@@ -283,13 +281,6 @@ class SecretRotation(Construct):
                         "secretsmanager:UpdateSecretVersionStage",
                     ],
                     "Resource": secret_arn,
-                },
-                {
-                    # GetRandomPassword has no resource: IAM accepts only "*" for it (it reads nothing).
-                    "Sid": "GenerateValues",
-                    "Effect": "Allow",
-                    "Action": "secretsmanager:GetRandomPassword",
-                    "Resource": "*",
                 },
                 {
                     "Sid": "SecretKey",

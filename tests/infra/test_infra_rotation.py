@@ -75,7 +75,7 @@ def test_rotation_role_touches_only_that_secret_and_its_key(stacks: Stacks, env:
         if p["name"] == f"mdreader-{env}-secret-key-rotation"
     ]
     statements = {s["Sid"]: s for s in json.loads(inline["policy"])["Statement"]}
-    assert set(statements) == {"RotateThisSecret", "GenerateValues", "SecretKey"}
+    assert set(statements) == {"RotateThisSecret", "SecretKey"}
     assert statements["RotateThisSecret"]["Resource"] == f"${{aws_secretsmanager_secret.{secret}.arn}}"
     assert set(statements["RotateThisSecret"]["Action"]) == {
         "secretsmanager:DescribeSecret",
@@ -83,8 +83,6 @@ def test_rotation_role_touches_only_that_secret_and_its_key(stacks: Stacks, env:
         "secretsmanager:PutSecretValue",
         "secretsmanager:UpdateSecretVersionStage",
     }
-    assert statements["GenerateValues"]["Action"] == "secretsmanager:GetRandomPassword"
-    assert statements["GenerateValues"]["Resource"] == "*"
     assert reference_to(statements["SecretKey"]["Resource"], "aws_kms_key")
 
 

@@ -199,8 +199,6 @@ def test_iam_roles_trust_one_service_for_this_account_and_name_their_resources(s
                 assert not any(
                     action == "*" or action.endswith(":*") for action in as_list(statement["Action"])
                 )
-                if statement["Action"] == "secretsmanager:GetRandomPassword":
-                    continue  # no resource to name (test_infra_rotation.py pins the statement)
                 assert "*" not in as_list(statement["Resource"]), (
                     f"{stack.name}: Resource * where one can be named"
                 )
