@@ -269,8 +269,8 @@ class SyncSettings(_Settings):
     min_count: int = Field(ge=1)
     max_count: int = Field(ge=1)
     cpu_target_percent: int = Field(default=60, ge=10, le=90)
-    new_connections_per_target: int = Field(
-        default=500, ge=1, description="ALB requests (WebSocket upgrades included) per task per minute."
+    connections_per_task: int = Field(
+        default=500, ge=1, description="Open WebSockets per task the service scales out to keep (average)."
     )
     connection_alarm_count: int = Field(default=5000, ge=1, description="Active connections worth an alert.")
     idle_timeout_seconds: int = Field(default=600, ge=300, le=4000, description="Above the client keepalive.")

@@ -116,6 +116,7 @@ class EnvironmentStacks:
             data=self.data,
             storage=self.storage,
             edge=self.edge,
+            api=self.api,
         )
 
     @cached_property

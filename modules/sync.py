@@ -13,6 +13,8 @@ from typing import ClassVar
 from cdktn_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecification,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationDimensions,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
 )
 from cdktn_provider_aws.appautoscaling_target import AppautoscalingTarget
@@ -50,6 +52,7 @@ from cdktn_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 
 from environments import EnvironmentSettings
 from modules._cdk import Construct, TerraformOutput, TerraformResourceLifecycle, TerraformVariable
+from modules.api import ApiStack
 from modules.common import (
     SYNC_SUFFIX,
     AlarmSpec,
@@ -76,6 +79,9 @@ from modules.waf import WebAcl
 SYNC_PORT = 1234
 HEALTH_PATH = "/health"
 #: TLS 1.3 with TLS 1.2 fallback (forward-secret ciphers only).
+# The sync service's embedded metrics (SYNC_METRICS_NAMESPACE, mdreader_sync.server.SyncServer.metrics).
+METRICS_NAMESPACE = "MDReader/Sync"
+CONNECTIONS_METRIC = "Connections"
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 #: The Elastic Load Balancing account that writes access logs, for regions that predate the
@@ -98,14 +104,19 @@ def elb_log_delivery_statement(bucket_arn: str, settings: EnvironmentSettings) -
     }
 
 
+def deployed_environment(settings: EnvironmentSettings) -> str:
+    """The service's ENVIRONMENT, also the dimension of its embedded metrics (Connections, Documents)."""
+    return {"dev": "development", "staging": "staging", "prod": "production"}[settings.name]
+
+
 def container_definitions(
-    settings: EnvironmentSettings, *, image: str, log_group: str, data: DataStack
+    settings: EnvironmentSettings, *, image: str, log_group: str, data: DataStack, signing_key_arn: str
 ) -> str:
     """One read-only, non-root container; secrets come from Secrets Manager, never the definition."""
     # Straight to the instance: the RDS Proxy admits only the api tier (IAM auth, Lambda's connection churn).
     database = data.database.instance
     environment = {
-        "ENVIRONMENT": {"dev": "development", "staging": "staging", "prod": "production"}[settings.name],
+        "ENVIRONMENT": deployed_environment(settings),
         "SYNC_HOST": "0.0.0.0",  # noqa: S104  (inside the task's own network namespace)
         "SYNC_PORT": str(SYNC_PORT),
         "SYNC_MIGRATE_ON_START": "false",
@@ -114,6 +125,8 @@ def container_definitions(
         "DATABASE_NAME": database.db_name,
         "DATABASE_USER": database.username,
         "REDIS_HOST": data.cache.replication_group.primary_endpoint_address,
+        # Read by the service itself (task role) at start and again after a rotation, like the api's.
+        "SECRET_KEY_SECRET_ARN": signing_key_arn,
     }
     secrets = {
         "DATABASE_PASSWORD": f"{data.database.master_secret_arn}:password::",
@@ -172,6 +185,7 @@ class SyncStack(LayerStack):
         data: DataStack,
         storage: StorageStack,
         edge: EdgeStack,
+        api: ApiStack,
     ) -> None:
         super().__init__(scope, settings=settings)
         config = settings.sync
@@ -273,9 +287,27 @@ class SyncStack(LayerStack):
                 {"Sid": "PullImages", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": self.key.arn},
             ],
         )
-        # The service itself calls no AWS API: its role grants nothing (and ECS Exec stays off).
+        # The service itself reads only the JWT signing key (it follows the key's rotation); ECS Exec is off.
         self.task_role = ServiceRole(
-            self, "task-role", settings=settings, name=f"{name}-task", service="ecs-tasks.amazonaws.com"
+            self,
+            "task-role",
+            settings=settings,
+            name=f"{name}-task",
+            service="ecs-tasks.amazonaws.com",
+            statements=[
+                {
+                    "Sid": "ReadSigningKey",
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": api.signing_key.arn,
+                },
+                {
+                    "Sid": "DecryptSigningKey",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": api.key.arn,
+                },
+            ],
         )
         self.task_definition = EcsTaskDefinition(
             self,
@@ -296,6 +328,7 @@ class SyncStack(LayerStack):
                 image=f"{self.repository.repository_url}:{self.image_tag.string_value}",
                 log_group=self.log_group.name,
                 data=data,
+                signing_key_arn=api.signing_key.arn,
             ),
         )
         self.load_balancer = SyncLoadBalancer(
@@ -366,12 +399,7 @@ class SyncStack(LayerStack):
             self._target_tracking(
                 "scale-on-cpu", "ECSServiceAverageCPUUtilization", config.cpu_target_percent
             ),
-            self._target_tracking(
-                "scale-on-connections",
-                "ALBRequestCountPerTarget",
-                config.new_connections_per_target,
-                resource_label=f"{alb.alb.arn_suffix}/{alb.target_group.arn_suffix}",
-            ),
+            self._target_tracking("scale-on-connections", CONNECTIONS_METRIC, config.connections_per_task),
         ]
         alarms = [
             AlarmSpec(
@@ -392,12 +420,14 @@ class SyncStack(LayerStack):
                 threshold=0,
                 description="A sync task fails its /health check",
             ),
-            AlarmSpec(
+            AlarmSpec(  # each task reports its open sockets once a minute: the sum is the fleet's
                 name=self.name("sync-connections"),
-                namespace="AWS/ApplicationELB",
-                metric="ActiveConnectionCount",
-                dimensions={"LoadBalancer": alb.alb.arn_suffix},
+                namespace=METRICS_NAMESPACE,
+                metric=CONNECTIONS_METRIC,
+                dimensions={"Environment": deployed_environment(settings)},
                 statistic="Sum",
+                period_seconds=60,
+                periods=3,
                 threshold=config.connection_alarm_count,
                 description="More open sync connections than the environment is sized for",
             ),
@@ -410,9 +440,29 @@ class SyncStack(LayerStack):
         TerraformOutput(self, "repository_url", value=self.repository.repository_url)
         TerraformOutput(self, "cluster_name", value=self.cluster.name)
 
-    def _target_tracking(
-        self, construct_id: str, metric: str, target: int, resource_label: str | None = None
-    ) -> AppautoscalingPolicy:
+    def _target_tracking(self, construct_id: str, metric: str, target: int) -> AppautoscalingPolicy:
+        """CPU: ECS's own metric. Connections: the average of what the tasks report (embedded metrics,
+        `mdreader_sync.server.SyncServer.metrics`), i.e. open sockets per task."""
+        tracking: dict[str, object] = {}
+        if metric == CONNECTIONS_METRIC:
+            tracking["customized_metric_specification"] = (
+                AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecification(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=metric,
+                    statistic="Average",
+                    dimensions=[
+                        AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationDimensions(
+                            name="Environment", value=deployed_environment(self.settings)
+                        )
+                    ],
+                )
+            )
+        else:
+            tracking["predefined_metric_specification"] = (
+                AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
+                    predefined_metric_type=metric
+                )
+            )
         return AppautoscalingPolicy(
             self,
             construct_id,
@@ -422,12 +472,7 @@ class SyncStack(LayerStack):
             scalable_dimension=self.scaling_target.scalable_dimension,
             resource_id=self.scaling_target.resource_id,
             target_tracking_scaling_policy_configuration=AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                target_value=target,
-                scale_in_cooldown=300,
-                scale_out_cooldown=60,
-                predefined_metric_specification=AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
-                    predefined_metric_type=metric, resource_label=resource_label
-                ),
+                target_value=target, scale_in_cooldown=300, scale_out_cooldown=60, **tracking
             ),
         )
 

@@ -66,7 +66,9 @@ def test_task_is_arm64_read_only_non_root_with_secrets_from_secrets_manager(stac
     assert secrets["DATABASE_PASSWORD"].endswith("secret_arn}:password::")
     assert all(reference_to(value, REMOTE) for value in secrets.values())
     environment = {e["name"]: e["value"] for e in definition["environment"]}
-    assert not any(word in name for name in environment for word in ("PASSWORD", "SECRET", "TOKEN"))
+    # Secret values never: the only secret-named variable is an ARN the service resolves itself.
+    secret_named = {name for name in environment for word in ("PASSWORD", "SECRET", "TOKEN") if word in name}
+    assert secret_named == {"SECRET_KEY_SECRET_ARN"}
     assert environment["SYNC_PORT"] == "1234"
     assert environment["SYNC_MIGRATE_ON_START"] == "false"
     assert "aws_db_instance" in environment["DATABASE_HOST"], "the proxy admits only the api tier"
@@ -75,14 +77,28 @@ def test_task_is_arm64_read_only_non_root_with_secrets_from_secrets_manager(stac
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_roles_read_only_the_two_secrets_and_the_task_role_grants_nothing(stacks: Stacks, env: str) -> None:
+def test_execution_role_reads_the_two_secrets_and_the_task_role_only_the_signing_key(
+    stacks: Stacks, env: str
+) -> None:
     sync = stacks.get(env, "sync")
     roles = {role["name"]: key for key, role in sync.resources("aws_iam_role").items()}
     assert set(roles) == {f"mdreader-{env}-sync-execution", f"mdreader-{env}-sync-task"}
-    (inline,) = sync.resources("aws_iam_role_policy").values()
-    assert roles[f"mdreader-{env}-sync-execution"] in inline["role"]
-    statements = {s["Sid"]: s for s in json.loads(inline["policy"])["Statement"]}
-    assert len(statements["ReadSecrets"]["Resource"]) == 2
+    policies = {
+        next(name for name, key in roles.items() if key in inline["role"]): json.loads(inline["policy"])
+        for inline in sync.resources("aws_iam_role_policy").values()
+    }
+    execution = {s["Sid"]: s for s in policies[f"mdreader-{env}-sync-execution"]["Statement"]}
+    assert len(execution["ReadSecrets"]["Resource"]) == 2
+    task = {s["Sid"]: s for s in policies[f"mdreader-{env}-sync-task"]["Statement"]}
+    assert set(task) == {"ReadSigningKey", "DecryptSigningKey"}
+    assert task["ReadSigningKey"]["Action"] == "secretsmanager:GetSecretValue"
+    assert f"mdreader-{env}-api.outputs" in task["ReadSigningKey"]["Resource"]
+    assert "signing-key_secret" in task["ReadSigningKey"]["Resource"]
+    assert task["DecryptSigningKey"]["Action"] == "kms:Decrypt"
+    (definition,) = json.loads(sync.only("aws_ecs_task_definition")["container_definitions"])
+    environment = {item["name"]: item["value"] for item in definition["environment"]}
+    assert environment["SECRET_KEY_SECRET_ARN"] == task["ReadSigningKey"]["Resource"]
+    assert "SECRET_KEY" not in {item["name"] for item in definition["secrets"]}
     (attachment,) = sync.resources("aws_iam_role_policy_attachment").values()
     assert attachment["policy_arn"].endswith("/AmazonECSTaskExecutionRolePolicy")
 
@@ -103,13 +119,27 @@ def test_service_counts_deployment_and_autoscaling_follow_the_settings(stacks: S
         assert service["lifecycle"]["ignore_changes"] == ["desired_count"]
         target = sync.only("aws_appautoscaling_target")
         counts[env] = (service["desired_count"], target["min_capacity"], target["max_capacity"])
-        metrics = sorted(
-            policy["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
-                "predefined_metric_type"
-            ]
+        tracking = [
+            policy["target_tracking_scaling_policy_configuration"]
             for policy in sync.resources("aws_appautoscaling_policy").values()
+        ]
+        predefined = [
+            t["predefined_metric_specification"]["predefined_metric_type"]
+            for t in tracking
+            if "predefined_metric_specification" in t
+        ]
+        assert predefined == ["ECSServiceAverageCPUUtilization"]
+        (connections,) = [t for t in tracking if "customized_metric_specification" in t]
+        # The names the sync service emits as embedded metrics (SyncServer.metrics).
+        custom = connections["customized_metric_specification"]
+        assert (custom["namespace"], custom["metric_name"], custom["statistic"]) == (
+            "MDReader/Sync",
+            "Connections",
+            "Average",
         )
-        assert metrics == ["ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"]
+        environment = {"dev": "development", "staging": "staging", "prod": "production"}[env]
+        assert custom["dimensions"] == [{"name": "Environment", "value": environment}]
+        assert connections["target_value"] == 500
     assert counts == {"dev": (1, 1, 2), "staging": (1, 1, 3), "prod": (2, 2, 6)}
 
 
@@ -178,8 +208,13 @@ def test_alb_alarms_notify_the_alert_topic(stacks: Stacks, env: str) -> None:
     alarms = {
         a["metric_name"]: a for a in stacks.get(env, "sync").resources("aws_cloudwatch_metric_alarm").values()
     }
-    assert set(alarms) == {"HTTPCode_ELB_5XX_Count", "UnHealthyHostCount", "ActiveConnectionCount"}
-    assert alarms["ActiveConnectionCount"]["threshold"] == 5000
+    assert set(alarms) == {"HTTPCode_ELB_5XX_Count", "UnHealthyHostCount", "Connections"}
+    connections = alarms["Connections"]
+    assert (connections["namespace"], connections["statistic"], connections["threshold"]) == (
+        "MDReader/Sync",
+        "Sum",
+        5000,
+    )
     for alarm in alarms.values():
         assert alarm["actions_enabled"] is True
         (action,) = alarm["alarm_actions"]

@@ -374,9 +374,8 @@ class Room:
             logger.exception("document %s: compaction failed; will retry on the next write", self.name)
             self._schedule_compaction()
             return
-        if merged:
+        if merged:  # the rows stay listed (marked merged) for a while: keep them seen (see forget_seen_up_to)
             self.apply_logged(merged)
-            self.seen_log_ids.difference_update(row.id for row in merged)
 
 
 def _decode_state_vector(data: bytes) -> dict[int, int]:
