@@ -94,25 +94,20 @@ def _redis_binary() -> str:
     return found
 
 
+def redis_command(*, port: int, work_dir: str, tls_port: bool = False) -> list[str]:
+    """redis-server on loopback, nothing persisted; with `tls_port` the port speaks TLS only."""
+    ports = ["--port", "0", "--tls-port", str(port)] if tls_port else ["--port", str(port)]
+    options = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work_dir]
+    return [_redis_binary(), *ports, *options]
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     """Yields `redis://127.0.0.1:<port>/0` of a fresh, non-persistent Redis."""
     port = free_port()
     work_dir = tempfile.mkdtemp(prefix="mdreader-redis-")
     process = subprocess.Popen(
-        [
-            _redis_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            work_dir,
-        ],
+        redis_command(port=port, work_dir=work_dir),
         stdout=subprocess.DEVNULL,
     )
     try:

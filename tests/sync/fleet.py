@@ -21,7 +21,7 @@ import redis
 from mdreader_sync import protocol
 from mdreader_sync.protocol import MessageType, SyncStep
 from mdreader_sync.server import SyncServer
-from tests.servers import _redis_binary, free_port
+from tests.servers import free_port, redis_command
 from tests.sync.harness import RawClient, Received, SyncStack, auth_frame, sync_settings
 
 
@@ -42,22 +42,15 @@ class RedisProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        command = redis_command(port=self.port, work_dir=self._dir, tls_port=self.tls)
+        if self.password:
+            command += ["--requirepass", self.password]
         if self.tls:
             certs = Path(self._dir)
-            options = ["--port", "0", "--tls-port", str(self.port), *options[2:]]
-            options += [
-                "--tls-cert-file",
-                str(certs / "server.pem"),
-                "--tls-key-file",
-                str(certs / "server.key"),
-            ]
-            options += ["--tls-ca-cert-file", str(certs / "ca.pem"), "--tls-auth-clients", "no"]
-        if self.password:
-            options += ["--requirepass", self.password]
-        self._process = subprocess.Popen(
-            [_redis_binary(), *options, "--dir", self._dir], stdout=subprocess.DEVNULL
-        )
+            command += ["--tls-cert-file", str(certs / "server.pem")]
+            command += ["--tls-key-file", str(certs / "server.key")]
+            command += ["--tls-ca-cert-file", str(certs / "ca.pem"), "--tls-auth-clients", "no"]
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
             with contextlib.suppress(redis.ConnectionError):

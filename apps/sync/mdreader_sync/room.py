@@ -165,16 +165,12 @@ class Room:
 
     def apply_client_update(self, update: bytes, sender: Peer, on_durable: Callable[[], None]) -> None:
         """Applies, broadcasts to the other connections, and acks (via on_durable) once it is stored."""
-        applied = self._apply(update, origin=sender)
-        if applied:
-            self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied), skip=sender)
+        applied = self._apply_and_forward(update, origin=sender)
 
         def durable(row_id: int | None) -> None:
             on_durable()
             if row_id is not None:  # peers get it once it is durable, with its row id
-                self._fanout.publish(
-                    Message(Kind.UPDATE, self._settings.sync_instance_id, self.document_id, row_id, applied)
-                )
+                self._publish(Kind.UPDATE, row_id=row_id, data=applied)
 
         self._append(applied, on_durable=durable)
 
@@ -236,17 +232,14 @@ class Room:
         elif message.kind == Kind.STATE_REPLY:
             if message.awareness:
                 self.apply_awareness(message.awareness, REMOTE)
-            applied = self._apply(message.data, origin=REMOTE)
+            applied = self._apply_and_forward(message.data, origin=REMOTE)
             if applied:  # the peer's updates not durable yet: stored here too, so we hold nothing unstored
-                self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied))
                 self._append(applied, on_durable=lambda _row_id: None)
 
     def resync(self, stored: StoredDocument) -> None:
         """Repair: applies the whole stored document (compacted state and log); forwards what was new."""
         if stored.state:
-            applied = self._apply(stored.state, origin="log")
-            if applied:
-                self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied))
+            self._apply_and_forward(stored.state, origin="log")
         self.seen_log_ids.difference_update(row.id for row in stored.log)
         self.apply_logged(stored.log)
 
@@ -265,9 +258,7 @@ class Room:
 
     def broadcast_stateless(self, payload: str) -> None:
         self.broadcast(protocol.stateless(self.name, payload))
-        self._fanout.publish(
-            Message(Kind.STATELESS, self._settings.sync_instance_id, self.document_id, text=payload)
-        )
+        self._publish(Kind.STATELESS, text=payload)
 
     def apply_logged(self, rows: list[LoggedUpdate]) -> None:
         """Log rows written by someone else (REST, another instance): apply and forward to everyone."""
@@ -276,12 +267,21 @@ class Room:
                 continue
             self.seen_log_ids.add(row.id)
             try:
-                applied = self._apply(row.update, origin="log")
+                self._apply_and_forward(row.update, origin="log")
             except InvalidUpdateError:
                 logger.error("document %s: log row %s is not a Yjs update; skipped", self.name, row.id)
-                continue
-            if applied:
-                self.broadcast(protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied))
+
+    def _apply_and_forward(self, update: bytes, *, origin: object) -> bytes:
+        """Applies, and sends what was new to the connections (all but the sender when it is one)."""
+        applied = self._apply(update, origin=origin)
+        if applied:
+            frame = protocol.sync_message(self.name, protocol.SyncStep.UPDATE, applied)
+            self.broadcast(frame, skip=origin if origin in self.peers else None)
+        return applied
+
+    def _publish(self, kind: Kind, **fields: Any) -> None:
+        """To the other instances (a no-op without Redis)."""
+        self._fanout.publish(Message(kind, self._settings.sync_instance_id, self.document_id, **fields))
 
     def _apply(self, update: bytes, *, origin: object) -> bytes:
         """Returns what the update added (empty when nothing new)."""
@@ -318,9 +318,7 @@ class Room:
             # Everyone, the sender included: the echo of its own renewal is the provider's keepalive.
             self.broadcast(protocol.awareness(self.name, update))
             if origin != REMOTE and origin != "timeout":  # each instance times out stale states itself
-                self._fanout.publish(
-                    Message(Kind.AWARENESS, self._settings.sync_instance_id, self.document_id, data=update)
-                )
+                self._publish(Kind.AWARENESS, data=update)
 
     def sweep_awareness(self, now_ms: int) -> None:
         timeout = self._settings.sync_awareness_timeout_seconds * 1000
