@@ -45,6 +45,27 @@ async def test_root_and_openapi(client: httpx.AsyncClient) -> None:
     assert "/api/v1/auth/login" in spec["paths"]
 
 
+async def test_openapi_error_responses_refer_to_the_detail_schema(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/api/v1/openapi.json")).json()
+    assert spec["components"]["schemas"]["Detail"]["required"] == ["detail"]
+    errors = {
+        (path, method, status): response
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status.startswith("4") and status != "422"
+    }
+    assert len(errors) > 150  # every route documents its errors
+    assert errors[("/api/v1/auth/me", "get", "401")] == {
+        "description": "Unauthorized",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}},
+    }
+    references = {response["content"]["application/json"]["schema"]["$ref"] for response in errors.values()}
+    # {"detail": ...} everywhere; the restore conflict (409) documents its own body.
+    assert references == {"#/components/schemas/Detail", "#/components/schemas/RestoreConflict"}
+    assert all(reference.rsplit("/", 1)[1] in spec["components"]["schemas"] for reference in references)
+
+
 async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     missing = await client.get("/api/v1/nothing-here")
     assert (missing.status_code, missing.json()) == (404, {"detail": "Not Found"})

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mdreader_backend.schemas import Detail
+
 logger = logging.getLogger("mdreader_backend")
 
 
@@ -89,7 +91,17 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers above, and the `Detail` schema that the routes' error responses refer to in OpenAPI."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(Exception, _unhandled_handler)
+    generate_openapi = app.openapi
+
+    def openapi_with_detail() -> dict[str, Any]:
+        document = generate_openapi()  # built once, then cached by FastAPI
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("Detail", Detail.model_json_schema())
+        return document
+
+    app.openapi = openapi_with_detail  # type: ignore[method-assign]
