@@ -348,8 +348,7 @@ async def test_the_api_lambda_environment_builds_a_working_app(
         assert response.status_code == 200, response.text
     finally:
         await app.state.engine.dispose()
-        if app.state.redis is not None:
-            await app.state.redis.aclose()
+        await app.state.rate_limiter.aclose()
 
 
 def test_the_sync_task_environment(secrets: Any, monkeypatch: pytest.MonkeyPatch) -> None:

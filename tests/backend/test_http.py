@@ -158,7 +158,7 @@ async def test_rate_limit_is_shared_through_redis(database_url: str, redis_url: 
         assert (await one.post("/api/v1/auth/login", json=body)).status_code == 429
         assert (await two.post("/api/v1/auth/login", json=body)).status_code == 429
     for app in (first, second):
-        await app.state.redis.aclose()
+        await app.state.rate_limiter.aclose()
         await app.state.engine.dispose()
 
 

@@ -160,16 +160,19 @@ def test_cors_preflight_from_the_tauri_origin(lambda_module: ModuleType) -> None
     assert headers["access-control-allow-origin"] == "tauri://localhost"
 
 
-def test_handler_module_imports_no_aws_sdk() -> None:
+def test_handler_module_imports_neither_the_aws_sdk_nor_redis() -> None:
+    """Cold-start cost: boto3 only to resolve secret ARNs, redis only on the first rate-limited request."""
     code = (
         "import sys, mdreader_backend.lambda_handler; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'redis'}))"
     )
+    environment = {
+        "SECRET_KEY": TEST_SECRET,
+        "ENVIRONMENT": "test",
+        "REDIS_URL": "redis://127.0.0.1:1/0",  # never connected to here
+        "PATH": "/usr/bin:/bin",
+    }
     result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"SECRET_KEY": TEST_SECRET, "ENVIRONMENT": "test", "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment
     )
     assert result.stdout.strip() == "[]"

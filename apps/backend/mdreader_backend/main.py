@@ -46,18 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_overflow=settings.database_max_overflow,
         connect_args=settings.database_connect_args(),
     )
-    redis = None
-    if settings.redis_url:
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(settings.redis_url)
-    rate_limiter: RateLimiter = RedisRateLimiter(redis) if redis else MemoryRateLimiter()
+    rate_limiter: RateLimiter = (
+        RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if redis is not None:
-            await redis.aclose()
+        await rate_limiter.aclose()
         await engine.dispose()
 
     app = FastAPI(
@@ -71,7 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.email = make_email_sender(settings)
     app.state.rate_limiter = rate_limiter
-    app.state.redis = redis
 
     install_error_handlers(app)
     for router in ROUTERS:

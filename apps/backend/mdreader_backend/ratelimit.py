@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
 
-if TYPE_CHECKING:  # redis is imported only when REDIS_URL is set (cold-start cost)
+if TYPE_CHECKING:  # redis is imported on the first rate-limited request (cold-start cost)
     from redis.asyncio import Redis
 
 from mdreader_backend.errors import ApiError
@@ -23,6 +23,8 @@ class Verdict:
 
 class RateLimiter(Protocol):
     async def hit(self, key: str, *, limit: int, window: int) -> Verdict: ...
+
+    async def aclose(self) -> None: ...
 
 
 class MemoryRateLimiter:
@@ -45,22 +47,43 @@ class MemoryRateLimiter:
         retry_after = max(1, int((bucket + 1) * window - now))
         return Verdict(allowed=count <= limit, retry_after=retry_after)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
 
 class RedisRateLimiter:
-    """Shared counters (INCR + EXPIRE in one round trip) so every instance enforces one limit."""
+    """Shared counters (INCR + EXPIRE in one round trip) so every instance enforces one limit.
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    The client (and the redis package, ~60 ms to import) is made on the first rate-limited request: only
+    the auth endpoints count, so a Lambda environment serving documents never loads it.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._redis: Redis | None = None
+
+    @property
+    def client(self) -> Redis:
+        if self._redis is None:
+            from redis.asyncio import Redis
+
+            self._redis = Redis.from_url(self._url)
+        return self._redis
 
     async def hit(self, key: str, *, limit: int, window: int) -> Verdict:
         bucket = int(time.time() // window)
         redis_key = f"mdreader:ratelimit:{key}:{bucket}"
-        async with self._redis.pipeline(transaction=True) as pipe:
+        async with self.client.pipeline(transaction=True) as pipe:
             pipe.incr(redis_key)
             pipe.expire(redis_key, window + 1)
             count, _ = await pipe.execute()
         retry_after = max(1, int((bucket + 1) * window - time.time()))
         return Verdict(allowed=int(count) <= limit, retry_after=retry_after)
+
+    async def aclose(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
 
 
 def client_address(request: Request) -> str:
