@@ -10,6 +10,7 @@ from infra_harness import ROOT  # noqa: F401  (puts the repository root on sys.p
 
 import environments
 import main
+from environments import base
 from environments.settings import EnvironmentSettings
 
 
@@ -83,3 +84,45 @@ def test_settings_are_immutable() -> None:
     settings = environments.load("prod")
     with pytest.raises(ValueError, match="frozen"):
         settings.database.multi_az = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("env", environments.ENVIRONMENT_NAMES)
+def test_shared_defaults_come_from_the_base(env: str) -> None:
+    """environments/base.py writes what every environment shares once; the names derive from name/domain."""
+    settings = environments.load(env)
+    assert settings.region == base.REGION
+    assert settings.api_domain_name == f"api.{settings.domain_name}"
+    assert settings.backup.schedule == base.BACKUP_SCHEDULE
+    assert settings.backup.retention_days == settings.database.backup_retention_days
+    assert settings.cicd.github_environment == env
+    assert settings.auth.hosted_ui_domain_prefix == settings.prefix
+    assert str(settings.storage.cors_allowed_origins[0]).rstrip("/") == f"https://{settings.domain_name}"
+    log_groups = (
+        settings.api.log_retention_days,
+        settings.sync.log_retention_days,
+        settings.edge.log_retention_days,
+        settings.database.log_retention_days,
+        settings.cache.log_retention_days,
+        settings.network.flow_log_retention_days,
+    )
+    assert set(log_groups) == {settings.monitoring.log_retention_days}
+
+
+def test_a_section_overrides_a_shared_default_and_a_typo_is_named() -> None:
+    dev = environments.load("dev")
+    common: dict[str, Any] = {
+        "account_id": dev.account_id,
+        "domain_name": dev.domain_name,
+        "kms_deletion_window_days": dev.kms_deletion_window_days,
+        "log_retention_days": 30,
+        "deletion_protection": False,
+        "backup_retention_days": 7,
+    }
+    sections = dev.model_dump(
+        include={"network", "database", "cache", "storage", "monitoring", "auth", "api", "sync"}
+    )
+    overridden = base.environment("dev", **common, **sections, edge={"log_retention_days": 90})
+    assert overridden.edge.log_retention_days == 90
+    assert overridden.api.log_retention_days == 30
+    with pytest.raises(ValueError, match="databse"):
+        base.environment("dev", **common, **sections, databse={})
