@@ -56,7 +56,7 @@ from modules.common import (
     use_through_services,
 )
 from modules.data import DataStack, GeneratedSecret
-from modules.lambda_package import check_deployment_zip
+from modules.lambda_package import LAMBDA_RUNTIME, check_deployment_zip
 from modules.monitoring import MonitoringStack
 from modules.network import NetworkStack
 from modules.storage import StorageStack
@@ -65,7 +65,6 @@ API_HANDLER = "mdreader_backend.lambda_handler.handler"
 #: Secrets Manager's four-step rotation (createSecret/setSecret/testSecret/finishSecret) of SECRET_KEY,
 #: in the backend's zip; the backend also accepts tokens signed with the AWSPREVIOUS value.
 SECRET_ROTATION_HANDLER = "mdreader_backend.secret_rotation.handler"  # noqa: S105  (a module path)
-RUNTIME = "python3.12"
 #: AWS managed policies: ENIs in the VPC (Resource "*" is how EC2 scopes them) and X-Ray segments.
 FUNCTION_MANAGED_POLICIES = (
     "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
@@ -144,7 +143,7 @@ class PythonFunction(Construct):
             "function",
             function_name=name,
             role=self.role.arn,
-            runtime=RUNTIME,
+            runtime=LAMBDA_RUNTIME,
             architectures=["arm64"],
             handler=handler,
             filename=placement.code.path,

@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 #: Lambda's limits for a zip uploaded directly: 50 MB zipped, 250 MB unzipped (code and layers).
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
-#: Compiled modules must be for the function's runtime: CPython 3.12 on Linux arm64.
-NATIVE_SUFFIX = ".cpython-312-aarch64-linux-gnu.so"
+#: The functions' Python. Native modules and bytecode in the zip must be built for it (on Linux arm64).
+RUNTIME_PYTHON = "3.12"
+LAMBDA_RUNTIME = f"python{RUNTIME_PYTHON}"
+NATIVE_SUFFIX = f".cpython-{RUNTIME_PYTHON.replace('.', '')}-aarch64-linux-gnu.so"
+BYTECODE_SUFFIX = f".cpython-{RUNTIME_PYTHON.replace('.', '')}.pyc"
+#: The flags word of a .pyc header (PEP 552) for "hash-based, never checked against the source": what a
+#: read-only /var/task needs. Timestamp-based bytecode would not match the zip's fixed timestamps, and
+#: Lambda can't write the recompiled files, so every cold start would compile every module again.
+UNCHECKED_HASH_FLAGS = 0b01
 
 
 class DeploymentZipError(ValueError):
@@ -36,24 +43,54 @@ class ZipReport:
         )
 
 
+def bytecode_name(source: str) -> str:
+    """Where the runtime's Python looks for a module's bytecode: a/b.py -> a/__pycache__/b.cpython-312.pyc."""
+    folder, _, module = source.rpartition("/")
+    return f"{folder}/__pycache__/{module.removesuffix('.py')}{BYTECODE_SUFFIX}".removeprefix("/")
+
+
+def is_runtime_bytecode(name: str) -> bool:
+    return PurePosixPath(name).parent.name == "__pycache__" and name.endswith(BYTECODE_SUFFIX)
+
+
 def check_deployment_zip(path: Path, *, handler_module: str) -> ZipReport:
-    """Raise DeploymentZipError unless the zip fits Lambda's limits, holds the handler's module, and has
-    no bytecode and no native extension built for anything but CPython 3.12 on aarch64.
+    """Raise DeploymentZipError unless the zip fits Lambda's limits, holds the handler's module, carries
+    unchecked-hash bytecode for the runtime's Python for every module (and no other bytecode), and no native
+    extension built for anything but that Python on aarch64.
     """
     if not path.is_file():
         raise DeploymentZipError(f"{path} does not exist: build it with scripts/build_lambda_zip.py")
     with zipfile.ZipFile(path) as archive:
         entries = archive.infolist()
-    names = [entry.filename for entry in entries]
+        names = [entry.filename for entry in entries]
+        bytecode = {
+            name for name in names if name.endswith(BYTECODE_SUFFIX) and "/__pycache__/" in f"/{name}"
+        }
+        checked_at_import = sorted(
+            name
+            for name in bytecode
+            if int.from_bytes(archive.read(name)[4:8], "little") != UNCHECKED_HASH_FLAGS
+        )
     report = ZipReport(path, path.stat().st_size, sum(entry.file_size for entry in entries), len(entries))
     problems = []
     if report.zipped_bytes > MAX_ZIPPED_BYTES or report.unzipped_bytes > MAX_UNZIPPED_BYTES:
         problems.append(f"exceeds Lambda's size limits ({report.describe()})")
-    if f"{handler_module.replace('.', '/')}.py" not in names:
+    handler_source = f"{handler_module.replace('.', '/')}.py"
+    if handler_source not in names:
         problems.append(f"has no {handler_module} module")
-    bytecode = [name for name in names if name.endswith(".pyc")]
-    if bytecode:
-        problems.append(f"carries bytecode, e.g. {bytecode[0]} (Lambda compiles for its own Python)")
+    foreign_bytecode = [name for name in names if name.endswith(".pyc") and name not in bytecode]
+    if foreign_bytecode:
+        problems.append(f"carries bytecode for another Python, e.g. {foreign_bytecode[0]}")
+    uncompiled = [name for name in names if name.endswith(".py") and bytecode_name(name) not in bytecode]
+    if uncompiled:
+        problems.append(
+            f"has no Python {RUNTIME_PYTHON} bytecode for {len(uncompiled)} modules, e.g. {uncompiled[0]} "
+            "(/var/task is read-only: each cold start would compile them again)"
+        )
+    if checked_at_import:
+        problems.append(
+            f"carries timestamp-checked bytecode, e.g. {checked_at_import[0]} (needs unchecked-hash)"
+        )
     foreign = [
         name
         for name in names

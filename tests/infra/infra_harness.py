@@ -21,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # main.py, modules/ and environments/ live at the repository root.
 sys.path.insert(0, str(ROOT))
+from modules.lambda_package import bytecode_name  # noqa: E402
 
 OFFLINE_PROXY = "http://127.0.0.1:9"
 REQUIRE_TERRAFORM = os.environ.get("MDREADER_REQUIRE_TERRAFORM") == "1"
@@ -72,14 +73,19 @@ def handler(event, context):
 '''
 
 
+#: The header of unchecked-hash bytecode (PEP 552): the api layer checks the zip's layout and these flags.
+TEST_BYTECODE = b"\xcb\r\r\n" + (0b01).to_bytes(4, "little") + bytes(8)
+
+
 def build_test_zip(path: Path) -> Path:
-    """A tiny zip with the layout the api layer checks for (mdreader_backend/lambda_handler.py)."""
+    """A tiny zip with the layout the api layer checks for: mdreader_backend/lambda_handler.py and the
+    bytecode of each module for the runtime's Python."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    sources = {"mdreader_backend/__init__.py": "", "mdreader_backend/lambda_handler.py": TEST_HANDLER_SOURCE}
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("mdreader_backend/__init__.py", (1980, 1, 1, 0, 0, 0)), "")
-        archive.writestr(
-            zipfile.ZipInfo("mdreader_backend/lambda_handler.py", (1980, 1, 1, 0, 0, 0)), TEST_HANDLER_SOURCE
-        )
+        for name, source in sources.items():
+            archive.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), source)
+            archive.writestr(zipfile.ZipInfo(bytecode_name(name), (1980, 1, 1, 0, 0, 0)), TEST_BYTECODE)
     return path
 
 

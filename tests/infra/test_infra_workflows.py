@@ -14,6 +14,8 @@ import yaml
 from infra_harness import ROOT
 from infra_json import ENVIRONMENTS, LAYERS, Stacks
 
+from modules.lambda_package import RUNTIME_PYTHON
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONS = ROOT / ".github" / "actions"
 CHECK_JSONSCHEMA = ROOT / ".venv" / "bin" / "check-jsonschema"
@@ -179,3 +181,11 @@ def test_environment_deploy_builds_the_image_migrates_and_publishes_the_web_app(
         assert f"mdreader-{env}-sync" in [g["name"] for g in network.resources("aws_security_group").values()]
     assert "mdreader-$ENVIRONMENT-private-*" in runs
     assert "group-name,Values=mdreader-$ENVIRONMENT-sync" in runs
+
+
+def test_the_setup_gives_the_lambda_runtimes_python_to_compile_the_zips_bytecode() -> None:
+    setup = load(ACTIONS / "setup" / "action.yml")
+    (python,) = [step for step in steps(setup) if "setup-python" in step.get("uses", "")]
+    versions = python["with"]["python-version"].split()
+    assert versions[-1] == "3.11"  # the default: what the project and its tests run on
+    assert RUNTIME_PYTHON in versions  # scripts/build_lambda_zip.py compiles with python3.12
