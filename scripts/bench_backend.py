@@ -2,7 +2,14 @@
 
 Prints requests/s and latency percentiles at 50 concurrent clients (closed loop; with `wrk` when it is
 installed, e.g. `apt-get install wrk`, else a Python client), latency at a fixed 200 requests/s (open
-loop, scripts/loadgen.py), and the import time of the Lambda handler module in fresh processes.
+loop, scripts/loadgen.py), and the Lambda handler's cold start in fresh processes.
+
+The cold start runs where Lambda runs it: a read-only task root holding what the deployment zip holds
+(requirements/app.txt only, installed with uv from its cache or PyPI, plus mdreader_backend, with the
+zip's unchecked-hash bytecode, compiled by this machine's Python), imported with site-packages off
+(`python -S`), PYTHONDONTWRITEBYTECODE=1 and production-shaped settings (a PostgreSQL DATABASE_URL and a
+REDIS_URL; resolving secret ARNs, which needs AWS, is left out). Once more without the bytecode, to show
+what it saves.
 
     .venv/bin/python scripts/bench_backend.py [--seconds 10] [--concurrency 50] [--rate 200]
 """
@@ -28,6 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.build_lambda_zip import BACKEND_PACKAGE, REQUIREMENTS, compile_bytecode, stage_package  # noqa: E402
 from tests.servers import free_port, postgres_server  # noqa: E402
 
 SECRET = secrets.token_urlsafe(48)
@@ -191,20 +199,55 @@ def wrk_closed_loop(url: str, token: str, *, method: str, concurrency: int, seco
     )
 
 
-def handler_import_times(runs: int) -> list[float]:
+#: Settings shaped like production's for the import: PostgreSQL and Redis (neither is connected to).
+PRODUCTION_SHAPED = {
+    "SECRET_KEY": SECRET,
+    "ENVIRONMENT": "test",
+    "DATABASE_URL": "postgresql+asyncpg://mdreader@127.0.0.1:9/mdreader",
+    "REDIS_URL": "redis://127.0.0.1:9/0",
+    "LOG_LEVEL": "WARNING",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PATH": "/usr/bin:/bin",
+}
+
+
+def lambda_task_roots(work: Path) -> dict[str, Path]:
+    """Two read-only copies of what the zip carries, for this machine's Python: with and without bytecode."""
+    compiled, plain = work / "with-bytecode", work / "without-bytecode"
+    print("installing requirements/app.txt into a Lambda-like task root ...", flush=True)
+    install = [str(ROOT / ".venv" / "bin" / "uv"), "pip", "install", "--quiet", "--python", sys.executable]
+    target = ["--target", str(compiled), "--require-hashes", "--no-deps", "-r", str(REQUIREMENTS)]
+    subprocess.run([*install, *target], check=True)
+    stage_package(BACKEND_PACKAGE, compiled)
+    shutil.copytree(compiled, plain, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    compile_bytecode(compiled, sys.executable)
+    for path in work.rglob("*"):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return {"with bytecode": compiled, "without bytecode": plain}
+
+
+def handler_import_times(task_root: Path, runs: int) -> list[float]:
     code = (
         "import time; t = time.perf_counter(); import mdreader_backend.lambda_handler; "
         "print(time.perf_counter() - t)"
     )
-    env = {**os.environ, "SECRET_KEY": SECRET, "ENVIRONMENT": "test"}
+    env = {**PRODUCTION_SHAPED, "PYTHONPATH": str(task_root)}
     return [
         float(
             subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+                [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env
             ).stdout
         )
         for _ in range(runs)
     ]
+
+
+def describe_imports(label: str, seconds: list[float]) -> str:
+    ms = sorted(1000 * value for value in seconds)
+    return (
+        f"Lambda handler import, {label} ({len(ms)} fresh processes): median {statistics.median(ms):.0f} ms, "
+        f"min {ms[0]:.0f} ms, max {ms[-1]:.0f} ms"
+    )
 
 
 COLD_START = """
@@ -234,16 +277,16 @@ print(json.dumps({"import": imported - started, "first": times[0], "second": tim
 """
 
 
-def handler_cold_starts(database_url: str, path: str, token: str, runs: int) -> str:
+def handler_cold_starts(task_root: Path, database_url: str, path: str, token: str, runs: int) -> str:
     """Fresh processes: the handler module's import (the Lambda init phase; Python's own start-up
     excluded), then the first invocation (a document GET: connecting to PostgreSQL, first compilations)
     and the next ones."""
-    env = {**os.environ, "SECRET_KEY": SECRET, "ENVIRONMENT": "test", "DATABASE_URL": database_url}
-    env.update(DATABASE_POOL_SIZE="1", DATABASE_MAX_OVERFLOW="0", LOG_LEVEL="WARNING")
+    env = {**PRODUCTION_SHAPED, "PYTHONPATH": str(task_root), "DATABASE_URL": database_url}
+    env.update(DATABASE_POOL_SIZE="1", DATABASE_MAX_OVERFLOW="0")
     samples = [
         json.loads(
             subprocess.run(
-                [sys.executable, "-c", COLD_START, path, token],
+                [sys.executable, "-S", "-c", COLD_START, path, token],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -257,7 +300,8 @@ def handler_cold_starts(database_url: str, path: str, token: str, runs: int) -> 
         return f"{1000 * statistics.median(sample[key] for sample in samples):.0f} ms"
 
     return (
-        f"Lambda cold start ({runs} fresh processes, medians): import {median_ms('import')}, "
+        f"Lambda cold start, task root with bytecode ({runs} fresh processes, medians): "
+        f"import {median_ms('import')}, "
         f"first GET /documents/{{id}} {median_ms('first')}, second {median_ms('second')}, "
         f"third {median_ms('third')}"
     )
@@ -305,7 +349,8 @@ async def run_load(base: str, args: argparse.Namespace, server_pid: int | None =
                 report(f"{method} x{args.concurrency} concurrent", *load)
     print(open_loop(base + url, token, rate=args.rate, seconds=args.open_seconds, server_pid=server_pid))
     if args.import_runs:
-        print(handler_cold_starts(args.database_url, url, token, args.import_runs))
+        task_root = args.task_roots["with bytecode"]
+        print(handler_cold_starts(task_root, args.database_url, url, token, args.import_runs))
 
 
 def main() -> None:
@@ -317,17 +362,24 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--open-seconds", type=float, default=30, help="length of the open-loop run")
     parser.add_argument("--no-closed", dest="closed", action="store_false", help="skip the closed loops")
-    parser.add_argument("--import-runs", type=int, default=5)
+    parser.add_argument("--import-runs", type=int, default=11, help="fresh processes per import measure")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
-    if args.import_runs:
-        imports = handler_import_times(args.import_runs)
-        print(
-            f"Lambda handler import (fresh process, {args.import_runs} runs): "
-            f"median {statistics.median(imports):.3f} s, max {max(imports):.3f} s"
-        )
+    with tempfile.TemporaryDirectory(prefix="mdreader-bench-task-") as work:
+        try:
+            args.task_roots = lambda_task_roots(Path(work)) if args.import_runs else {}
+            for label, task_root in args.task_roots.items():
+                print(
+                    describe_imports(f"task root {label}", handler_import_times(task_root, args.import_runs))
+                )
+            run_server_benchmarks(args)
+        finally:
+            for path in Path(work).rglob("*"):
+                path.chmod(0o755)  # let the temporary folder go
 
+
+def run_server_benchmarks(args: argparse.Namespace) -> None:
     with postgres_server() as pg:
         database_url = pg.replace("postgresql://", "postgresql+asyncpg://") + "/postgres"
         port = free_port()
