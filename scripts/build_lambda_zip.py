@@ -15,6 +15,7 @@ Lambda's limits. Needs PyPI; then pass the zip to synthesis with MDREADER_LAMBDA
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,10 @@ PLATFORM_ARGS = (
     "--implementation",
     "cp",
 )
+#: requirements/app.txt serves both apps; these projects only serve HTTP/WebSockets themselves (uvicorn
+#: and its extras, the sync service's websockets and uvloop). On Lambda mangum drives the app, so they
+#: would only take zip space (uvloop alone ~14 MB unzipped).
+NOT_ON_LAMBDA = frozenset({"uvicorn", "uvloop", "httptools", "watchfiles", "websockets", "pyyaml"})
 #: Never shipped: the installers' console scripts.
 EXCLUDED_PARTS = {"bin"}
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -60,8 +65,18 @@ class BuildError(RuntimeError):
     """The build can't run here (no Python of the runtime's version) or a step failed."""
 
 
+def project_name(wheel: Path) -> str:
+    """The normalized project name of a wheel file (PEP 427/503): PyYAML-6.0.2-... -> pyyaml."""
+    return re.sub(r"[-_.]+", "-", wheel.name.split("-", 1)[0]).lower()
+
+
+def wheels_for_lambda(wheels: Iterable[Path]) -> list[Path]:
+    return sorted(wheel for wheel in wheels if project_name(wheel) not in NOT_ON_LAMBDA)
+
+
 def install_dependencies(requirements: Path, target: Path) -> None:
-    """pip download the wheels for the target platform, then install them offline without bytecode."""
+    """pip download the wheels for the target platform, then install those Lambda needs offline without
+    bytecode."""
     wheels = target.parent / "wheels"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     subprocess.run(
@@ -80,7 +95,7 @@ def install_dependencies(requirements: Path, target: Path) -> None:
             "--target",
             str(target),
             *PLATFORM_ARGS,
-            *map(str, sorted(wheels.glob("*.whl"))),
+            *map(str, wheels_for_lambda(wheels.glob("*.whl"))),
         ],
         check=True,
     )

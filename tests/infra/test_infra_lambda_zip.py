@@ -168,6 +168,48 @@ def test_build_needs_the_runtimes_python(
         build_lambda_zip.runtime_python(sys.executable)
 
 
+def test_the_zip_leaves_out_the_servers_only_projects() -> None:
+    wheels = [
+        Path("uvloop-0.23.0-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"),
+        Path("PyYAML-6.0.2-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"),
+        Path("pydantic_core-2.41.5-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"),
+        Path("uvicorn-0.54.0-py3-none-any.whl"),
+        Path("python_dotenv-1.2.1-py3-none-any.whl"),
+    ]
+    assert [wheel.name.split("-")[0] for wheel in build_lambda_zip.wheels_for_lambda(wheels)] == [
+        "pydantic_core",
+        "python_dotenv",
+    ]
+
+
+def test_the_handler_serves_without_the_projects_the_zip_leaves_out() -> None:
+    """Imports of any project in NOT_ON_LAMBDA fail in this process, as they would on Lambda."""
+    code = f"""
+import importlib.abc, json, sys
+LEFT_OUT = {sorted(build_lambda_zip.NOT_ON_LAMBDA)!r} + ["yaml", "_yaml"]
+class LeftOut(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in LEFT_OUT:
+            raise ImportError(f"{{name}} is not in the Lambda zip")
+        return None
+sys.meta_path.insert(0, LeftOut())
+import mdreader_backend.lambda_handler as module
+path = "/api/v1/openapi.json"
+http = {{"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7"}}
+event = {{"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+          "headers": {{"host": "api.example.com"}}, "isBase64Encoded": False,
+          "requestContext": {{"http": http, "stage": "$default"}}}}
+response = module.handler(event, None)
+print(json.dumps([response["statusCode"], sorted({{m.split(".")[0] for m in sys.modules}} & set(LEFT_OUT))]))
+"""
+    env = {"SECRET_KEY": "k" * 48, "ENVIRONMENT": "test", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env, cwd="/"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[200, []]"
+
+
 def test_build_script_targets_lambdas_platform() -> None:
     assert build_lambda_zip.PLATFORM_ARGS == (
         "--platform",
