@@ -584,26 +584,52 @@ class SecurityGroupWithRules(Construct):
         rule_id: str,
         port: int,
         description: str,
-        *,
-        source_group_id: str | None = None,
-        cidr_ipv4: str | None = None,
-        prefix_list_id: str | None = None,
+        **peer: str,
     ) -> None:
-        """One TCP port to or from one peer (a security group, a CIDR or a prefix list), described."""
+        """``peer``: the one ``source_group_id``, ``cidr_ipv4`` or ``prefix_list_id`` of ``port_rule``."""
         self.rules.append(
-            rule_type(
+            port_rule(
                 self,
                 rule_id,
+                rule_type=rule_type,
                 security_group_id=self.group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                port=port,
                 description=description,
-                referenced_security_group_id=source_group_id,
-                cidr_ipv4=cidr_ipv4,
-                prefix_list_id=prefix_list_id,
+                **peer,
             )
         )
+
+
+def port_rule(
+    scope: Construct,
+    rule_id: str,
+    *,
+    rule_type: type[VpcSecurityGroupIngressRule] | type[VpcSecurityGroupEgressRule],
+    security_group_id: str,
+    port: int,
+    description: str,
+    source_group_id: str | None = None,
+    cidr_ipv4: str | None = None,
+    prefix_list_id: str | None = None,
+) -> VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule:
+    """One TCP port to or from exactly one peer (a security group, a CIDR or a prefix list), described,
+    as its own rule resource. ``SecurityGroupWithRules`` adds its rules through this; a layer calls it
+    directly to admit its own clients into a group another layer owns (the network layer's tier groups).
+    """
+    if sum(peer is not None for peer in (source_group_id, cidr_ipv4, prefix_list_id)) != 1:
+        raise ValueError(f"{rule_id}: name exactly one peer (security group, CIDR or prefix list)")
+    return rule_type(
+        scope,
+        rule_id,
+        security_group_id=security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+        referenced_security_group_id=source_group_id,
+        cidr_ipv4=cidr_ipv4,
+        prefix_list_id=prefix_list_id,
+    )
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ from modules.common import (
     encrypted_log_group,
     lifecycle_rule,
     metric_alarm,
+    port_rule,
     use_through_services,
 )
 from modules.data import DataStack
@@ -346,14 +347,13 @@ class SyncStack(LayerStack):
             "to-tasks", cidr=network.network.cidr, port=SYNC_PORT, description="Sync tasks in the VPC"
         )
         # The tasks' group belongs to the network layer (the data layer admits it); its ingress lives here.
-        self.tasks_ingress = VpcSecurityGroupIngressRule(
+        self.tasks_ingress = port_rule(
             self,
             "tasks-from-alb",
+            rule_type=VpcSecurityGroupIngressRule,
             security_group_id=tasks_group_id,
-            referenced_security_group_id=self.load_balancer.security_group.id,
-            ip_protocol="tcp",
-            from_port=SYNC_PORT,
-            to_port=SYNC_PORT,
+            source_group_id=self.load_balancer.security_group.id,
+            port=SYNC_PORT,
             description="Sync tasks from their load balancer",
         )
         self.service = EcsService(

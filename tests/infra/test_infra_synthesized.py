@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from infra_harness import ROOT, offline_env
 from infra_json import ENVIRONMENTS, LAYERS, Stack, Stacks, reference_to
 
 import environments
+from modules._cdk import App, TerraformStack
+from modules.common import port_rule
 
 SETTINGS = {env: environments.load(env) for env in ENVIRONMENTS}
 
@@ -280,6 +283,25 @@ def test_vpc_endpoints_keep_aws_traffic_private(stacks: Stacks, env: str) -> Non
 
 
 # --- security groups -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "peers",
+    [{}, {"source_group_id": "sg-1", "cidr_ipv4": "10.0.0.0/16"}],
+    ids=["no peer", "two peers"],
+)
+def test_a_port_rule_names_exactly_one_peer(peers: dict[str, str]) -> None:
+    stack = TerraformStack(App(), "rules")
+    with pytest.raises(ValueError, match="exactly one peer"):
+        port_rule(
+            stack,
+            "rule",
+            rule_type=VpcSecurityGroupIngressRule,
+            security_group_id="sg-0",
+            port=443,
+            description="HTTPS",
+            **peers,
+        )
 
 
 def test_no_ingress_from_anywhere_and_every_group_and_rule_is_described(stacks: Stacks) -> None:
