@@ -40,6 +40,8 @@ logger = logging.getLogger("mdreader_sync")
 STALE_LOG_ROWS_AFTER = timedelta(minutes=5)  # merged rows stay readable for peers this long
 MAINTENANCE_SECONDS = 60
 AWARENESS_SWEEP_SECONDS = 3
+#: gc.set_threshold for the serving process (CPython's default: 700, 10, 10); see `run`.
+GC_THRESHOLDS = (10_000, 10, 10)
 # The log poll re-lists ids from this many polls back: a row committed after a higher id is still seen.
 POLL_LOOKBACK = 5
 
@@ -341,8 +343,11 @@ async def run(settings: SyncSettings, *, print_ready: bool = False) -> None:
     # Some 130,000 objects made while starting (modules, classes, SQLAlchemy and websockets state) live as
     # long as the process: out of the collector's reach, a full collection walks only what serving made.
     # Before, each full collection (every ~10 s at S7's 500 edits/s) stopped the loop for 70-200 ms, and
-    # that was S7's p99 (214 ms before, 20 ms after, same run).
+    # that was S7's p99 (214 ms before, 20 ms after, same run). Serving allocates fast (frames, updates,
+    # rows) and frees by reference counting; collecting young objects every 10,000 allocations instead of
+    # 700 took S1's p99 from 9.5 to 4.5 ms and S3's (2000 edits/s) from ~40 to ~23 ms, at no memory cost.
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     if print_ready:
         print(json.dumps({"port": server.port, "pid": os.getpid(), "name": "mdreader-sync"}), flush=True)
     stopping = asyncio.Event()
