@@ -49,6 +49,12 @@ def bytecode_name(source: str) -> str:
     return f"{folder}/__pycache__/{module.removesuffix('.py')}{BYTECODE_SUFFIX}".removeprefix("/")
 
 
+def _header(archive: zipfile.ZipFile, name: str) -> bytes:
+    """The first 16 bytes of an entry (a .pyc header), without inflating the rest of it."""
+    with archive.open(name) as entry:
+        return entry.read(16)
+
+
 def is_runtime_bytecode(name: str) -> bool:
     return PurePosixPath(name).parent.name == "__pycache__" and name.endswith(BYTECODE_SUFFIX)
 
@@ -69,7 +75,7 @@ def check_deployment_zip(path: Path, *, handler_module: str) -> ZipReport:
         checked_at_import = sorted(
             name
             for name in bytecode
-            if int.from_bytes(archive.read(name)[4:8], "little") != UNCHECKED_HASH_FLAGS
+            if int.from_bytes(_header(archive, name)[4:8], "little") != UNCHECKED_HASH_FLAGS
         )
     report = ZipReport(path, path.stat().st_size, sum(entry.file_size for entry in entries), len(entries))
     problems = []

@@ -26,11 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from modules import lambda_package  # noqa: E402
 from modules.lambda_package import (  # noqa: E402
-    BYTECODE_SUFFIX,
     RUNTIME_PYTHON,
     DeploymentZipError,
     check_deployment_zip,
+    is_runtime_bytecode,
 )
 
 HANDLER_MODULE = "mdreader_backend.lambda_handler"
@@ -103,11 +104,12 @@ def install_dependencies(requirements: Path, target: Path) -> None:
 
 def runtime_python(candidate: str | None) -> str:
     """The interpreter that compiles the bytecode: it must be the runtime's Python version."""
-    executable = shutil.which(candidate or f"python{RUNTIME_PYTHON}")
+    runtime = lambda_package.RUNTIME_PYTHON
+    executable = shutil.which(candidate or f"python{runtime}")
     if executable is None:
         raise BuildError(
-            f"needs Python {RUNTIME_PYTHON} (the Lambda runtime's) to compile the zip's bytecode: install "
-            f"python{RUNTIME_PYTHON} or pass --python PATH (without bytecode every cold start compiles "
+            f"needs Python {runtime} (the Lambda runtime's) to compile the zip's bytecode: install "
+            f"python{runtime} or pass --python PATH (without bytecode every cold start compiles "
             "every module again)"
         )
     version = subprocess.run(
@@ -116,8 +118,8 @@ def runtime_python(candidate: str | None) -> str:
         text=True,
         check=True,
     ).stdout.strip()
-    if version != RUNTIME_PYTHON:
-        raise BuildError(f"{executable} is Python {version}; the Lambda runtime is Python {RUNTIME_PYTHON}")
+    if version != runtime:
+        raise BuildError(f"{executable} is Python {version}; the Lambda runtime is Python {runtime}")
     return executable
 
 
@@ -149,7 +151,7 @@ def included(path: Path, base: Path) -> bool:
     if not path.is_file() or EXCLUDED_PARTS & set(relative.parts):
         return False
     if path.suffix == ".pyc":
-        return relative.parent.name == "__pycache__" and path.name.endswith(BYTECODE_SUFFIX)
+        return is_runtime_bytecode(relative.as_posix())
     return True
 
 

@@ -101,9 +101,14 @@ def test_an_instance_from_before_a_rotation_learns_the_new_key(
         verify_token(warm, jwt.encode({"sub": "x"}, "x" * 40, algorithm="HS256"), expected_type="access")
 
 
+def host_and_port(url: str) -> tuple[str, str]:
+    """postgresql://user@host:port/... -> (host, port)."""
+    host, port = url.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    return host, port
+
+
 def test_the_database_url_is_composed_from_host_and_secret(secrets: Any, postgres_base_url: str) -> None:
-    host_port = postgres_base_url.split("@", 1)[1].split("/", 1)[0]
-    host, port = host_port.rsplit(":", 1)
+    host, port = host_and_port(postgres_base_url)
     password = "p@ss:/word?#%"  # trust auth accepts any password; the point is that it survives quoting
     arn = new_secret(secrets, f'{{"username": "postgres", "password": "{password}", "engine": "postgres"}}')
     settings = deployed(
@@ -141,8 +146,7 @@ def test_the_database_url_is_composed_from_host_and_secret(secrets: Any, postgre
 
 
 def test_rds_iam_auth_passes_a_fresh_token_per_connection(secrets: Any, postgres_base_url: str) -> None:
-    host_port = postgres_base_url.split("@", 1)[1].split("/", 1)[0]
-    host, port = host_port.rsplit(":", 1)
+    host, port = host_and_port(postgres_base_url)
     settings = deployed(
         secret_key=KEY_1,
         database_host=host,

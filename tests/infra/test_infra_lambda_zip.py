@@ -38,9 +38,8 @@ def runtime_is_this_python(monkeypatch: pytest.MonkeyPatch) -> str:
     """Let the interpreter running the tests stand for the runtime's Python (no 3.12 on this machine)."""
     version = "{}.{}".format(*sys.version_info[:2])
     suffix = f".cpython-{version.replace('.', '')}.pyc"
-    for module in (lambda_package, build_lambda_zip):
-        monkeypatch.setattr(module, "RUNTIME_PYTHON", version)
-        monkeypatch.setattr(module, "BYTECODE_SUFFIX", suffix)
+    monkeypatch.setattr(lambda_package, "RUNTIME_PYTHON", version)
+    monkeypatch.setattr(lambda_package, "BYTECODE_SUFFIX", suffix)
     return version
 
 
@@ -163,7 +162,7 @@ def test_build_needs_the_runtimes_python(
     assert build_lambda_zip.runtime_python(sys.executable) == sys.executable
     with pytest.raises(build_lambda_zip.BuildError, match=r"needs Python .* --python PATH"):
         build_lambda_zip.runtime_python("/nonexistent/python")
-    monkeypatch.setattr(build_lambda_zip, "RUNTIME_PYTHON", "3.12")
+    monkeypatch.setattr(lambda_package, "RUNTIME_PYTHON", "3.12")
     with pytest.raises(build_lambda_zip.BuildError, match=f"is Python {runtime_is_this_python}; the Lambda"):
         build_lambda_zip.runtime_python(sys.executable)
 
